@@ -1,0 +1,31 @@
+# Two commands for learners and CI alike: `make lab` and `make test`.
+# Each sets itself up on a fresh machine: a .venv, the project (editable, with its
+# dev extra) and a Jupyter kernel named "nnlib".
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Containers and workshop VMs often run as root, where jupyter refuses to start without this.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name nnlib --display-name "Python (nnlib)"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) \
+		--ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_tour_and_setup.ipynb
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
