@@ -35,8 +35,19 @@ def check(answer, expected, name, *, atol=1e-6, rtol=1e-5, hint="", required=Fal
     """Compare ``answer`` (number, array or tensor) with ``expected``; raise with a reason if wrong."""
     if _not_attempted(answer):
         return _pending(name, required)
-    got, want = _as_numpy(answer), _as_numpy(expected)
     hint = f" Hint: {hint}" if hint else ""
+    if isinstance(expected, tuple):  # several results, e.g. (weight, bias): check each in turn
+        if not isinstance(answer, tuple) or len(answer) != len(expected):
+            raise ExerciseError(f"{name}: expected a tuple of {len(expected)} results, got {type(answer).__name__}.{hint}")
+        for i, (a, e) in enumerate(zip(answer, expected)):
+            check(a, e, f"{name} [result {i}]", atol=atol, rtol=rtol, hint=hint, required=True)
+        return True
+    if isinstance(expected, str):
+        if answer != expected:
+            raise ExerciseError(f"{name}: {answer!r} is not the answer.{hint}")
+        print(f"✓ {name}: correct.")
+        return True
+    got, want = _as_numpy(answer), _as_numpy(expected)
     if got.shape != want.shape:
         raise ExerciseError(f"{name}: expected shape {want.shape}, got {got.shape}.{hint}")
     if want.dtype == bool or np.issubdtype(want.dtype, np.integer):
@@ -78,3 +89,10 @@ def check_true(condition, name, message, *, required=False) -> bool:
         raise ExerciseError(f"{name}: {message}")
     print(f"✓ {name}: correct.")
     return True
+
+
+def check_that(answer, predicate, name, message, *, required=False) -> bool:
+    """For answers judged by a property of the answer: ``predicate(answer)`` must hold (e.g. ``lambda gap: gap < 1e-9``)."""
+    if _not_attempted(answer):
+        return _pending(name, required)
+    return check_true(bool(predicate(answer)), name, message, required=True)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlib.exercises import ExerciseError, check, check_function, check_true
+from nnlib.exercises import ExerciseError, check, check_function, check_that, check_true
 
 
 def test_untouched_exercise_prints_a_reminder_and_does_not_fail(capsys):
@@ -34,3 +34,21 @@ def test_right_answers_pass_for_arrays_tensors_and_functions():
     assert check_true(True, "ex", "never shown")
     with pytest.raises(ExerciseError, match="too slow"):
         check_true(False, "ex", "too slow")
+
+
+def test_tuples_of_results_are_checked_one_by_one():
+    assert check((np.ones(2), 3.0), (np.ones(2), 3.0), "pair")
+    with pytest.raises(ExerciseError, match=r"\[result 1\]"):
+        check((np.ones(2), 2.0), (np.ones(2), 3.0), "pair")
+    with pytest.raises(ExerciseError, match="tuple of 2"):
+        check(np.ones(2), (np.ones(2), 3.0), "pair")
+
+
+def test_text_answers_and_property_checks():
+    assert check("bias", "bias", "ex")
+    with pytest.raises(ExerciseError, match="'weight' is not the answer"):
+        check("weight", "bias", "ex")
+    assert check_that(..., lambda g: g < 1, "ex", "too big") is False
+    assert check_that(0.5, lambda g: g < 1, "ex", "too big")
+    with pytest.raises(ExerciseError, match="too big"):
+        check_that(2.0, lambda g: g < 1, "ex", "too big")
