@@ -1,13 +1,14 @@
 """Dense layers, NumPy reference: forward caches what backward needs; backward adds into .grad."""
 import math
+import numbers
 
 import numpy as np
 
-from nnlib._checks import check_ndim, check_size
+from nnlib._checks import check_ndim, check_size, describe
 from nnlib.numpy.module import Module, Parameter, check_array, resolve_dtype
-from nnlib.random import uniform
+from nnlib.random import get_generator, uniform
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]
 
 
 class Linear(Module):
@@ -43,3 +44,169 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Flatten: merge dimensions start_dim..end_dim into one.  x: (N, C, H, W) -> y: (N, C*H*W) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        check_array(self, x)
+        start, end = _flatten_range(self, x.ndim)
+        self._shape = x.shape
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+    def backward(self, dy):
+        """dx = dy reshaped back to the input's shape."""
+        return dy.reshape(self._shape)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+def _flatten_range(flatten, ndim):
+    """``(start, end)`` as non-negative axes of an ``ndim``-D input (a 0-D input counts as 1-D, as in torch)."""
+    n = max(ndim, 1)
+    start = flatten.start_dim + n if flatten.start_dim < 0 else flatten.start_dim
+    end = flatten.end_dim + n if flatten.end_dim < 0 else flatten.end_dim
+    if not (0 <= start < n and 0 <= end < n):
+        raise ValueError(
+            f"{describe(flatten)} needs an input with at least {max(flatten.start_dim, flatten.end_dim) + 1} "
+            f"dimensions, got a {ndim}-D input"
+        )
+    if start > end:
+        raise ValueError(f"{describe(flatten)}: start_dim comes after end_dim for a {ndim}-D input")
+    return start, end
+
+
+class Dropout(Module):
+    """Dropout: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p) in training; y = x in eval.  x: (*) -> y: (*).
+
+    "Inverted" dropout: scaling the kept units by 1 / (1 - p) keeps E[y] = x, so eval needs no rescaling.
+    """
+
+    def __init__(self, p=0.5):
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, but got {p!r}")
+        self.p = p
+
+    def forward(self, x):
+        check_array(self, x)
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = get_generator().random(x.shape) >= self.p
+        # p = 1 drops everything; torch then returns zeros rather than 0 * inf
+        scale = 0.0 if self.p == 1 else 1 / (1 - self.p)
+        self._mask = keep.astype(x.dtype) * scale
+        return x * self._mask
+
+    def backward(self, dy):
+        """dx = dy * mask / (1 - p): the same units the forward pass kept (dy itself in eval)."""
+        return dy if self._mask is None else dy * self._mask
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class _BatchNorm(Module):
+    """Batch normalization over every axis except the channel axis 1 (shared by BatchNorm1d/2d).
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the batch's mean and (biased) variance in
+    training and the running ones in eval. Running statistics follow torch:
+    running = (1 - momentum) * running + momentum * batch, using the UNBIASED batch variance;
+    ``momentum=None`` gives the cumulative average (momentum = 1 / num_batches_tracked).
+    """
+
+    _ndims: tuple = ()
+    _layout = ""
+    _buffers = ("running_mean", "running_var", "num_batches_tracked")
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        dtype = resolve_dtype(dtype, device)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        if track_running_stats:
+            self.running_mean = np.zeros(num_features, dtype=dtype)
+            self.running_var = np.ones(num_features, dtype=dtype)
+            self.num_batches_tracked = np.array(0, dtype=np.int64)
+        else:
+            self._buffers = ()  # torch keeps no running statistics (and no state-dict keys) then
+
+    def _dtype(self):
+        """The dtype inputs must have: that of the parameters or buffers (None when there are neither)."""
+        if self.affine:
+            return self.weight.data.dtype
+        return self.running_mean.dtype if self.track_running_stats else None
+
+    def forward(self, x):
+        check_array(self, x, self._dtype())
+        check_ndim(self, x, self._ndims, self._layout)
+        check_size(self, x, 1, self.num_features, "channels")
+        axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcastable against x
+        n = x.size // self.num_features  # values per channel
+        self._use_batch_stats = self.training or not self.track_running_stats
+        if self._use_batch_stats:
+            if n == 1:
+                raise ValueError(
+                    f"{describe(self)}: Expected more than 1 value per channel when training, "
+                    f"got input of shape {x.shape}"
+                )
+            mean = x.mean(axis=axes, keepdims=True)
+            var = x.var(axis=axes, keepdims=True)  # biased (divide by n): what normalizes the batch
+            if self.training and self.track_running_stats:
+                self.num_batches_tracked += 1
+                m = 1 / self.num_batches_tracked if self.momentum is None else self.momentum
+                self.running_mean = (1 - m) * self.running_mean + m * mean.reshape(-1)
+                self.running_var = (1 - m) * self.running_var + m * var.reshape(-1) * n / (n - 1)
+        else:
+            mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
+        self._inv_std = 1 / np.sqrt(var + self.eps)
+        self._x_hat = (x - mean) * self._inv_std
+        self._axes = axes
+        if not self.affine:
+            return self._x_hat
+        return self._x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
+
+    def backward(self, dy):
+        """dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) over the non-channel axes,
+        where dx_hat = dy * weight; with running statistics (eval) simply dx = dx_hat * inv_std.
+        dweight = sum(dy * x_hat), dbias = sum(dy)."""
+        axes, x_hat = self._axes, self._x_hat
+        dx_hat = dy
+        if self.affine:
+            self.weight.accumulate((dy * x_hat).sum(axis=axes))
+            self.bias.accumulate(dy.sum(axis=axes))
+            dx_hat = dy * self.weight.data.reshape((1, -1) + (1,) * (dy.ndim - 2))
+        if not self._use_batch_stats:
+            return dx_hat * self._inv_std
+        # the batch mean and variance depend on every x too, hence the two correction terms
+        return self._inv_std * (
+            dx_hat - dx_hat.mean(axis=axes, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+        )
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """BatchNorm1d: y = (x - mean) / sqrt(var + eps) * weight + bias per channel.  x: (N, C) or (N, C, L) -> same."""
+
+    _ndims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """BatchNorm2d: y = (x - mean) / sqrt(var + eps) * weight + bias per channel.  x: (N, C, H, W) -> same."""
+
+    _ndims = (4,)
+    _layout = "(N, C, H, W)"

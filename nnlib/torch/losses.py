@@ -1,2 +1,284 @@
-"""(being written)"""
-__all__ = []
+"""Loss functions and weight penalties, torch twin of nnlib.numpy.losses (the same equations, torch ops).
+
+A loss is a module with ``loss = criterion(pred, target)`` (a scalar) and ``dpred = criterion.backward()``
+(d loss / d pred, from what forward cached). ``reduction='mean'`` (default) averages over the elements
+(over the targets' weights for CrossEntropyLoss/NLLLoss with ``weight``), ``'sum'`` adds them up, as torch.nn.
+Losses return 0-d tensors built from differentiable ops, so ``torch.autograd`` can check ``backward``.
+"""
+import numbers
+
+import torch
+
+from nnlib._base import Parameter
+from nnlib._checks import check_same_shape, describe
+from nnlib.torch.activations import log_softmax, sigmoid
+from nnlib.torch.module import Module, check_array
+
+__all__ = [
+    "MSELoss",
+    "L1Loss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "l1_penalty",
+    "l2_penalty",
+]
+
+_INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def _as_float_tensor(values):
+    """Class or positive weights as a floating tensor (moved to the input's device and dtype when used)."""
+    t = torch.as_tensor(values)
+    return t if t.is_floating_point() else t.to(torch.float32)
+
+
+class _Loss(Module):
+    """Shared by every loss: the reduction and the checks of the prediction."""
+
+    def __init__(self, reduction="mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+
+    def _check_input(self, pred):
+        check_array(self, pred, name="input (prediction)")
+        if torch.isnan(pred).any():
+            raise ValueError(
+                f"{describe(self)} got NaN in its input (prediction); the model upstream already produced "
+                f"NaN (a too large learning rate or an overflow is the usual cause)"
+            )
+
+    def _check_pair(self, pred, target):
+        """Element-wise losses: a floating target of the prediction's shape, returned in the prediction's dtype
+        (so that the gradient has the dtype of the model that made the prediction)."""
+        self._check_input(pred)
+        check_array(self, target, device=pred.device, name="target")
+        check_same_shape(self, pred, target, ("input (prediction)", "target"))
+        return target.to(pred.dtype)
+
+    def _reduce(self, losses):
+        """Sum of the element losses, divided by their count for 'mean'; caches that divisor for backward."""
+        self._scale = 1.0 if self.reduction == "sum" else 1.0 / losses.numel()
+        return losses.sum() * self._scale
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """MSELoss: mean((pred - target)^2).  pred, target: (*) -> scalar."""
+
+    def forward(self, pred, target):
+        target = self._check_pair(pred, target)
+        self._diff = pred - target
+        return self._reduce(self._diff**2)
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dpred = 2 (pred - target) / n (no / n for 'sum'), times ``grad``."""
+        return grad * 2 * self._diff * self._scale
+
+
+class L1Loss(_Loss):
+    """L1Loss (mean absolute error): mean(|pred - target|).  pred, target: (*) -> scalar."""
+
+    def forward(self, pred, target):
+        target = self._check_pair(pred, target)
+        self._diff = pred - target
+        return self._reduce(torch.abs(self._diff))
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dpred = sign(pred - target) / n (0 where they are equal, as torch)."""
+        return grad * torch.sign(self._diff) * self._scale
+
+
+class BCELoss(_Loss):
+    """BCELoss: mean(-(t log p + (1 - t) log(1 - p))), p in [0, 1].  pred p, target t: (*) -> scalar.
+
+    Each log is clamped at -100 as in torch, so p = 0 or 1 gives a large finite loss, not inf.
+    """
+
+    def forward(self, pred, target):
+        target = self._check_pair(pred, target)
+        if pred.numel() and (pred.min() < 0 or pred.max() > 1):
+            raise ValueError(
+                f"{describe(self)} expects probabilities in [0, 1] as input (apply Sigmoid first, or use "
+                f"BCEWithLogitsLoss on the logits), got values in [{pred.min():.4g}, {pred.max():.4g}]"
+            )
+        self._p, self._t = pred, target
+        # log(0) = -inf, clamped at -100
+        log_p = torch.clamp(torch.log(pred), min=-100)
+        log_1mp = torch.clamp(torch.log(1 - pred), min=-100)
+        return self._reduce(-(target * log_p + (1 - target) * log_1mp))
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dpred = (p - t) / (p (1 - p)) / n; torch bounds the denominator below by 1e-12, and so do we."""
+        p, t = self._p, self._t
+        return grad * (p - t) / torch.clamp(p * (1 - p), min=1e-12) * self._scale
+
+
+class BCEWithLogitsLoss(_Loss):
+    """BCEWithLogitsLoss: BCELoss(sigmoid(x), t) computed stably from the logits x.  x, t: (*) -> scalar.
+
+    loss = (1 - t) x + w (log(1 + exp(-|x|)) + max(-x, 0)), w = 1 + (pos_weight - 1) t; without
+    ``pos_weight`` this is max(x, 0) - x t + log(1 + exp(-|x|)), which never overflows.
+    ``pos_weight`` (broadcast against the last axis, as in torch) up-weights the positive class.
+    """
+
+    def __init__(self, reduction="mean", pos_weight=None):
+        super().__init__(reduction)
+        self.pos_weight = None if pos_weight is None else _as_float_tensor(pos_weight)
+        if self.pos_weight is not None:
+            self._buffers = ("pos_weight",)  # torch keeps pos_weight in the state dict
+
+    def forward(self, x, target):
+        target = self._check_pair(x, target)
+        self._x, self._t = x, target
+        self._w = 1.0 if self.pos_weight is None else 1 + (self.pos_weight.to(x.device, x.dtype) - 1) * target
+        softplus_neg_x = torch.log1p(torch.exp(-torch.abs(x))) + torch.clamp(-x, min=0)  # log(1 + exp(-x)), stably
+        return self._reduce((1 - target) * x + self._w * softplus_neg_x)
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dx = (1 - t) - w (1 - sigmoid(x)), / n; without pos_weight: sigmoid(x) - t."""
+        return grad * ((1 - self._t) - self._w * sigmoid(-self._x)) * self._scale
+
+
+class NLLLoss(_Loss):
+    """NLLLoss: -mean_i(logp[i, t_i]) (weighted: -sum_i w[t_i] logp[i, t_i] / sum_i w[t_i]).
+    logp: (N, C) log-probabilities, target: (N,) integer classes in [0, C) -> scalar.
+    """
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = None if weight is None else _as_float_tensor(weight)
+        if self.weight is not None:
+            if self.weight.ndim != 1:
+                raise ValueError(
+                    f"{type(self).__name__}: weight must be 1-D (one per class), got shape {tuple(self.weight.shape)}"
+                )
+            self._buffers = ("weight",)  # torch keeps the class weights in the state dict
+
+    def _check_classes(self, pred, target):
+        self._check_input(pred)
+        if pred.ndim != 2:
+            raise ValueError(
+                f"{describe(self)} expects input of shape (N, C) (one row of class scores per example), "
+                f"got shape {tuple(pred.shape)}"
+            )
+        n, c = pred.shape
+        if not isinstance(target, torch.Tensor) or target.dtype not in _INTEGER_DTYPES:
+            got = target.dtype if isinstance(target, torch.Tensor) else type(target).__name__
+            raise TypeError(f"{describe(self)} expects integer class indices as target, got {got}")
+        if target.device != pred.device:
+            raise ValueError(f"{describe(self)} got input on {pred.device} and target on {target.device}")
+        if tuple(target.shape) != (n,):
+            raise ValueError(
+                f"{describe(self)} expects target of shape ({n},) (one class per row of the input of shape "
+                f"{tuple(pred.shape)}), got target of shape {tuple(target.shape)}"
+            )
+        bad = target[(target < 0) | (target >= c)]
+        if bad.numel():
+            raise ValueError(
+                f"{describe(self)}: target {bad[0].item()} is out of bounds: classes must lie in [0, {c}) for C = {c}"
+            )
+        if self.weight is not None and tuple(self.weight.shape) != (c,):
+            raise ValueError(
+                f"{describe(self)} has {self.weight.numel()} class weights, got input with C = {c} classes"
+            )
+
+    def _weighted_pick(self, logp, target):
+        """-sum_i w_i logp[i, t_i] reduced; caches w_i * scale (w_i = weight[t_i], or 1), what backward needs."""
+        n = len(target)
+        target = target.long()  # indexing wants int64
+        if self.weight is None:
+            w = torch.ones(n, dtype=logp.dtype, device=logp.device)
+        else:
+            w = self.weight.to(logp.device, logp.dtype)[target]
+        # torch's weighted mean divides by the total weight of the targets, not by N
+        scale = 1.0 if self.reduction == "sum" else 1.0 / w.sum()
+        self._target, self._w_scaled = target, w * scale
+        return -(w * logp[torch.arange(n, device=logp.device), target]).sum() * scale
+
+    def _one_hot_weights(self, shape):
+        """The (N, C) array with w_i * scale at [i, t_i] and zeros elsewhere."""
+        out = torch.zeros(shape, dtype=self._w_scaled.dtype, device=self._w_scaled.device)
+        out[torch.arange(shape[0], device=out.device), self._target] = self._w_scaled
+        return out
+
+    def forward(self, logp, target):
+        self._check_classes(logp, target)
+        self._shape = logp.shape
+        return self._weighted_pick(logp, target)
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dlogp[i, t_i] = -w[t_i] / sum_j w[t_j] (-1 / N unweighted), zero elsewhere."""
+        return -grad * self._one_hot_weights(self._shape)
+
+
+class CrossEntropyLoss(NLLLoss):
+    """CrossEntropyLoss: NLLLoss(log_softmax(z), t) from the logits z.  z: (N, C), target: (N,) integers -> scalar.
+
+    The log-softmax subtracts each row's max first, so logits of +-1e4 give no NaN or inf.
+    """
+
+    def forward(self, z, target):
+        self._check_classes(z, target)
+        logp = log_softmax(z, dim=1)
+        self._softmax = torch.exp(logp).detach()
+        return self._weighted_pick(logp, target)
+
+    @torch.no_grad()
+    def backward(self, grad=1.0):
+        """dz_i = w[t_i] / sum_j w[t_j] * (softmax(z_i) - onehot(t_i)): (softmax - onehot) / N unweighted."""
+        w = self._one_hot_weights(self._softmax.shape)
+        return grad * (w.sum(dim=1, keepdim=True) * self._softmax - w)
+
+
+def _check_penalty(name, parameters, strength):
+    parameters = list(parameters)
+    for p in parameters:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{name} expects Parameters (e.g. model.parameters()), got {type(p).__name__}")
+    if not isinstance(strength, numbers.Real) or strength < 0:
+        raise ValueError(f"{name} expects a strength >= 0, got {strength!r}")
+    return parameters
+
+
+def l1_penalty(parameters, strength):
+    """L1 penalty: strength * sum |w| over ``parameters``; ADDS its gradient strength * sign(w) to each .grad.
+
+    Call it after ``loss.backward``/``model.backward`` and before ``optimizer.step()``; add the returned
+    value to the loss you report. Usually applied to weights only, e.g.
+    ``[m.weight for m in model.modules() if isinstance(m, nn.Linear)]``, not to biases.
+    Returns the penalty as a 0-d tensor.
+    """
+    parameters = _check_penalty("l1_penalty", parameters, strength)
+    total = torch.zeros(()) if not parameters else parameters[0].data.new_zeros(())
+    for p in parameters:
+        total = total + strength * torch.abs(p.data).sum()
+        with torch.no_grad():
+            p.accumulate(strength * torch.sign(p.data))
+    return total
+
+
+def l2_penalty(parameters, strength):
+    """L2 penalty: strength * sum w^2 over ``parameters``; ADDS its gradient 2 * strength * w to each .grad.
+
+    Call it after ``loss.backward``/``model.backward`` and before ``optimizer.step()``; add the returned
+    value to the loss you report. Usually applied to weights only (not biases). Note the factor: SGD's
+    ``weight_decay=wd`` adds wd * w to the gradient, the same as ``l2_penalty`` with strength wd / 2.
+    Returns the penalty as a 0-d tensor.
+    """
+    parameters = _check_penalty("l2_penalty", parameters, strength)
+    total = torch.zeros(()) if not parameters else parameters[0].data.new_zeros(())
+    for p in parameters:
+        total = total + strength * (p.data**2).sum()
+        with torch.no_grad():
+            p.accumulate(2 * strength * p.data)
+    return total
