@@ -1,0 +1,144 @@
+"""Plotting helpers for the notebooks (matplotlib). Each returns its Figure or Axes; in Jupyter the
+figure shows itself, so no ``plt.show()`` is needed."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix"]
+
+
+def _numpy(a):
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+
+
+def plot_history(history, figsize=None):
+    """Learning curves from a :class:`nnlib.train.History`: losses, then one panel per metric.
+
+    Returns the Figure; its axes are ``fig.axes`` (loss first). The best epoch, when known,
+    is marked with a dotted line.
+    """
+    names = sorted({key.split("_", 1)[1] for key in history.metrics})
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=figsize or (5 * (1 + len(names)), 3.5), squeeze=False)
+    axes = axes[0]
+    epochs = np.arange(1, history.epochs + 1)
+    panels = [("loss", {"train": history.train_loss, "val": history.val_loss})]
+    panels += [(n, {p: history.metrics.get(f"{p}_{n}", []) for p in ("train", "val")}) for n in names]
+    for ax, (name, curves) in zip(axes, panels):
+        for part, values in curves.items():
+            if len(values):
+                ax.plot(epochs[: len(values)], values, marker="." if len(values) < 30 else None, label=part)
+        if history.best_epoch is not None:
+            ax.axvline(history.best_epoch + 1, color="gray", linestyle=":", label="best epoch")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.5, threshold=0.5, cmap="coolwarm"):
+    """Colour the plane by ``predict_fn`` and scatter the 2-D points ``X`` (N, 2) coloured by ``y`` (N,).
+
+    predict_fn: maps a NumPy array (M, 2) to class labels (M,) of integers, class scores (M, C)
+    (the argmax is taken), or one score per point (M,) or (M, 1) of floats, drawn as shades
+    with the boundary at ``threshold``. Returns the Axes.
+    """
+    X, y = _numpy(X).astype(np.float64), _numpy(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary expects 2-D points X of shape (N, 2), got {X.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    z = _numpy(predict_fn(grid))
+    if z.ndim == 2 and z.shape[1] > 1:
+        z = z.argmax(axis=1)
+    z = z.reshape(gx.shape)
+    if np.issubdtype(z.dtype, np.integer) or z.dtype == bool:
+        classes = np.union1d(np.unique(z), np.unique(y))
+        levels = np.append(classes - 0.5, classes[-1] + 0.5)
+        ax.contourf(gx, gy, z, levels=levels, cmap=cmap, alpha=0.3)
+    else:
+        ax.contourf(gx, gy, z, levels=20, cmap=cmap, alpha=0.3)
+        if z.min() < threshold < z.max():
+            ax.contour(gx, gy, z, levels=[threshold], colors="k", linewidths=1.5)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, edgecolors="k", s=25)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def show_images(images, labels=None, ncols=10, predictions=None, class_names=None, cmap="gray_r", size=1.2):
+    """A grid of images: (N, H, W), or (N, C, H, W) with C = 1 or 3 (PyTorch layout).
+
+    labels: titles; with ``predictions`` as well, each title reads 'true/predicted' and wrong
+    predictions are drawn in red. class_names maps label integers to names. Returns the Figure.
+    """
+    images = _numpy(images)
+    if images.ndim == 4:
+        if images.shape[1] not in (1, 3):
+            raise ValueError(f"show_images expects (N, C, H, W) with C = 1 or 3, got shape {images.shape}")
+        images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    elif images.ndim != 3:
+        raise ValueError(f"show_images expects images of shape (N, H, W) or (N, C, H, W), got {images.shape}")
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images got no images")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * nrows), squeeze=False)
+    name = (lambda c: class_names[int(c)]) if class_names is not None else (lambda c: str(c))
+    labels = None if labels is None else _numpy(labels)
+    predictions = None if predictions is None else _numpy(predictions)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i >= n:
+            continue
+        image = images[i]
+        if image.ndim == 3 and image.dtype.kind == "f":
+            # colour images with floats outside [0, 1] (standardized) are rescaled for display
+            image = (image - image.min()) / max(image.max() - image.min(), 1e-12)
+        ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
+        if labels is not None and predictions is not None:
+            wrong = labels[i] != predictions[i]
+            ax.set_title(f"{name(labels[i])}/{name(predictions[i])}", color="red" if wrong else "black", fontsize=9)
+        elif labels is not None:
+            ax.set_title(name(labels[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="Blues"):
+    """Draw a confusion matrix (rows: true class, columns: predicted class) with its counts.
+
+    normalize=True shows each row as fractions of that true class (the per-class recall on the
+    diagonal). Returns the Axes.
+    """
+    cm = _numpy(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"plot_confusion_matrix expects a square matrix, got shape {cm.shape}")
+    k = cm.shape[0]
+    names = [str(c) for c in range(k)] if class_names is None else list(class_names)
+    if len(names) != k:
+        raise ValueError(f"plot_confusion_matrix got {len(names)} class names for a {k}x{k} matrix")
+    values = cm.astype(np.float64)
+    if normalize:
+        values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.5 * k + 2.5, 0.5 * k + 2))
+    image = ax.imshow(values, cmap=cmap, vmin=0)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 2 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    threshold = values.max() / 2 if values.size else 0
+    for i in range(k):
+        for j in range(k):
+            text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if values[i, j] > threshold else "black")
+    return ax

@@ -1,0 +1,85 @@
+"""nnlib.plot draws under the Agg backend and returns what it drew on."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from nnlib import plot  # noqa: E402
+from nnlib.metrics import confusion_matrix  # noqa: E402
+from nnlib.train import History  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_plot_history_draws_a_loss_panel_and_one_per_metric():
+    h = History(train_loss=[1.0, 0.5, 0.4], val_loss=[1.1, 0.6, 0.7], lr=[0.1] * 3, best_epoch=1)
+    h.metrics = {"train_accuracy": [0.5, 0.8, 0.9], "val_accuracy": [0.4, 0.7, 0.7]}
+    fig = plot.plot_history(h)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel() == "loss" and fig.axes[1].get_ylabel() == "accuracy"
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train", "val", "best epoch"]
+    np.testing.assert_array_equal(fig.axes[0].lines[1].get_ydata(), h.val_loss)
+
+
+def test_plot_history_without_validation_or_metrics():
+    fig = plot.plot_history(History(train_loss=[1.0, 0.5]))
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 1
+
+
+@pytest.mark.parametrize("kind", ["labels", "scores", "probability"])
+def test_plot_decision_boundary_accepts_labels_scores_or_one_probability(kind):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    predict = {
+        "labels": lambda P: (P.sum(1) > 0).astype(int),
+        "scores": lambda P: np.column_stack([-P.sum(1), P.sum(1)]),
+        "probability": lambda P: 1 / (1 + np.exp(-P.sum(1))),
+    }[kind]
+    ax = plot.plot_decision_boundary(predict, X, y, resolution=30)
+    assert len(ax.collections) >= 2  # the filled regions and the points
+
+
+def test_plot_decision_boundary_draws_into_a_given_axes_and_rejects_3d_points():
+    fig, ax = plt.subplots()
+    X = torch.randn(10, 2)
+    assert plot.plot_decision_boundary(lambda P: P[:, 0] > 0, X, torch.zeros(10), ax=ax, resolution=10) is ax
+    with pytest.raises(ValueError, match="\\(N, 2\\)"):
+        plot.plot_decision_boundary(lambda P: P[:, 0], np.zeros((5, 3)), np.zeros(5))
+
+
+def test_show_images_lays_out_a_grid_and_marks_wrong_predictions_red():
+    images = np.random.default_rng(0).random((12, 8, 8))
+    labels = np.arange(12) % 10
+    predictions = labels.copy()
+    predictions[3] = 9
+    fig = plot.show_images(images, labels, ncols=5, predictions=predictions)
+    assert len(fig.axes) == 15  # 3 rows of 5
+    titles = [ax.title for ax in fig.axes[:12]]
+    assert titles[3].get_text() == "3/9" and titles[3].get_color() == "red"
+    assert titles[0].get_color() == "black"
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 6, 6), (4, 3, 6, 6)])
+def test_show_images_accepts_channels_first(shape):
+    fig = plot.show_images(torch.randn(shape), class_names=list("abcd"), labels=[0, 1, 2, 3])
+    assert fig.axes[1].title.get_text() == "b"
+
+
+def test_plot_confusion_matrix_writes_each_count():
+    cm = confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2])
+    ax = plot.plot_confusion_matrix(cm, class_names=["a", "b", "c"])
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["1", "0", "0", "0", "0", "1", "0", "0", "2"]
+    ax = plot.plot_confusion_matrix(cm, normalize=True)
+    assert ax.texts[5].get_text() == "1.00"
+    with pytest.raises(ValueError, match="2 class names"):
+        plot.plot_confusion_matrix(cm, class_names=["a", "b"])
