@@ -9,6 +9,7 @@ module's manual ``backward(dy)`` receives.
 Put modules with randomness (dropout) in eval mode first: every evaluation must compute the
 same function.
 """
+import contextlib
 from collections import OrderedDict
 
 import numpy as np
@@ -52,36 +53,35 @@ def numerical_gradient(f, x, eps=1e-6):
     (float64 for accurate results); it is perturbed in place one element at a time and restored.
     Returns g shaped like x, of x's type (and device).
     """
-    grad = np.zeros(tuple(x.shape), dtype=np.float64)
-    flat_grad = grad.reshape(-1)
-    if _is_tensor(x):
+    tensor = _is_tensor(x)
+    flat = x.view(-1) if tensor and x.is_contiguous() else x.reshape(-1)
+    if (tensor and not x.is_contiguous()) or (not tensor and not np.shares_memory(flat, x)):
+        raise ValueError("numerical_gradient perturbs x in place, so x must be contiguous: pass a contiguous copy")
+    grad = np.zeros(flat.shape[0], dtype=np.float64)
+    with _no_grad_if(tensor):
+        for i in range(flat.shape[0]):
+            old = float(flat[i])
+            flat[i] = old + eps
+            up = _scalar(f(x))
+            flat[i] = old - eps
+            down = _scalar(f(x))
+            flat[i] = old
+            grad[i] = (up - down) / (2 * eps)
+    grad = grad.reshape(tuple(x.shape))
+    if tensor:
         import torch
 
-        with torch.no_grad():
-            flat = x.view(-1) if x.is_contiguous() else None
-            if flat is None:
-                raise ValueError("numerical_gradient needs a contiguous tensor; pass x.contiguous()")
-            for i in range(flat.numel()):
-                old = flat[i].item()
-                flat[i] = old + eps
-                up = _scalar(f(x))
-                flat[i] = old - eps
-                down = _scalar(f(x))
-                flat[i] = old
-                flat_grad[i] = (up - down) / (2 * eps)
         return torch.as_tensor(grad, dtype=x.dtype, device=x.device)
-    flat = x.reshape(-1)
-    if not np.shares_memory(flat, x):
-        raise ValueError("numerical_gradient needs a contiguous array; pass np.ascontiguousarray(x)")
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = _scalar(f(x))
-        flat[i] = old - eps
-        down = _scalar(f(x))
-        flat[i] = old
-        flat_grad[i] = (up - down) / (2 * eps)
     return grad
+
+
+def _no_grad_if(tensor):
+    """torch.no_grad() for tensors (the perturbed forward passes build no graph), a no-op otherwise."""
+    if tensor:
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
 
 
 def relative_error(a, b) -> float:

@@ -5,25 +5,12 @@ import torch
 
 import nnlib.numpy as nnp
 import nnlib.torch as ntorch
+from nnlib.gradcheck import numerical_gradient
 from parity import assert_close, tensor, to_numpy
 from conftest import TEST_DEVICE
 
 BACKENDS = [nnp, ntorch]
 REDUCTIONS = ["mean", "sum"]
-
-
-def numerical_gradient(f, x, h=1e-6):
-    """Central differences of the scalar f(x) with respect to every entry of x."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        up = f(x)
-        x[i] = old - h
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
 
 
 def rng(seed=0):
