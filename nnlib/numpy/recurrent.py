@@ -1,2 +1,480 @@
-"""(being written)"""
-__all__ = []
+"""Recurrent layers, NumPy reference: RNN, LSTM, GRU (and their one-step cells) and Embedding.
+
+Every recurrence is written once, as a pair of step functions in the style of CS231n:
+``*_cell_forward(xw, h, ...) -> (new state, cache)`` and ``*_cell_backward(d_state, cache, ...)``.
+``xw = x_t W_ih^T + b_ih`` is the input's contribution to the gates: it does not depend on the
+hidden state, so the sequence layers compute it for all time steps in one matrix product and only
+loop over time for the part that does. The cells (one step) and the layers (a whole sequence,
+backpropagation through time) both call these step functions.
+
+Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T, H), states
+(1, N, H) (one layer, one direction); weights ``weight_ih_l0`` (gates*H, C), ``weight_hh_l0``
+(gates*H, H), gate order i, f, g, o (LSTM) and r, z, n (GRU).
+"""
+import math
+
+import numpy as np
+
+from nnlib._checks import check_ndim, check_size, describe
+from nnlib.numpy.module import Module, Parameter, check_array, resolve_dtype
+from nnlib.random import normal, uniform
+
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding"]
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) computed as (1 + tanh(x / 2)) / 2: one ufunc pass and never an overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# --- the step functions: one time step of each recurrence, forward and backward ----------------
+# _STEP_BUFFERS: the LSTM and GRU steps take an optional ``out`` buffer for their widest arrays,
+# (N, gates*H). The sequence layers pass slices of one buffer allocated per sequence: a fresh array
+# of that size at every step (256 KB for N=64, H=128 in float64) is handed to the OS and back each
+# time, and the page faults cost more than the arithmetic. Slicing the gates into (N, H) blocks
+# before applying sigmoid/tanh keeps every other temporary small for the same reason.
+def rnn_cell_forward(xw, h, w_hh, b_hh, nonlinearity="tanh"):
+    """RNN step: h' = act(xw + h W_hh^T + b_hh), act = tanh or relu.  xw: (N, H), h: (N, H) -> h': (N, H).
+
+    Returns ``(h', cache)``; the derivative of either activation needs only h'.
+    """
+    a = xw + h @ w_hh.T
+    if b_hh is not None:
+        a += b_hh
+    h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
+    return h_new, h_new
+
+
+def rnn_cell_backward(dh_new, cache, w_hh, nonlinearity="tanh"):
+    """dh': (N, H) -> (da, dh): da = dh' * act'(a) is the gradient of the pre-activation (the same for
+    the input and the hidden products), dh = da W_hh."""
+    h_new = cache
+    da = dh_new * (1 - h_new * h_new) if nonlinearity == "tanh" else dh_new * (h_new > 0)
+    return da, da @ w_hh
+
+
+def lstm_cell_forward(xw, h, c, w_hh, b_hh, out=None):
+    """LSTM step: [i, f, g, o] = [sig, sig, tanh, sig](xw + h W_hh^T + b_hh); c' = f c + i g; h' = o tanh(c').
+
+    xw: (N, 4H), h, c: (N, H) -> h', c': (N, H). Returns ``(h', c', cache)``. ``out``: an optional
+    (N, 4H) buffer for the pre-activations (see ``_STEP_BUFFERS``).
+    """
+    a = np.matmul(h, w_hh.T, out=out)
+    a += xw
+    if b_hh is not None:
+        a += b_hh
+    i, f, g, o = _split(a, 4)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_new = f * c + i * g
+    tanh_c = np.tanh(c_new)
+    h_new = o * tanh_c
+    return h_new, c_new, (c, i, f, g, o, tanh_c)
+
+
+def lstm_cell_backward(dh_new, dc_new, cache, w_hh, out=None):
+    """dh', dc': (N, H) -> (da, dh, dc): da (N, 4H) is the gradient of the gates' pre-activations
+    (the same for the input and the hidden products); dh = da W_hh, dc = dc_total * f.
+    ``out``: an optional (N, 4H) buffer for da."""
+    c, i, f, g, o, tanh_c = cache
+    dc_total = dc_new + dh_new * o * (1 - tanh_c * tanh_c)  # c' reaches the loss directly and through h'
+    da = np.concatenate(
+        [
+            dc_total * g * i * (1 - i),  # input gate
+            dc_total * c * f * (1 - f),  # forget gate
+            dc_total * i * (1 - g * g),  # candidate
+            dh_new * tanh_c * o * (1 - o),  # output gate
+        ],
+        axis=1,
+        out=out,
+    )
+    return da, da @ w_hh, dc_total * f
+
+
+def gru_cell_forward(xw, h, w_hh, b_hh, out=None):
+    """GRU step (torch's form): r, z = sig(xw_rz + hw_rz); n = tanh(xw_n + r * hw_n); h' = (1 - z) n + z h,
+    where hw = h W_hh^T + b_hh.  xw: (N, 3H), h: (N, H) -> h': (N, H). Returns ``(h', cache)``.
+
+    The reset gate multiplies W_hn h + b_hn (not h), as in torch.nn.GRU and cuDNN.
+    ``out``: an optional (N, 3H) buffer for hw (see ``_STEP_BUFFERS``).
+    """
+    hw = np.matmul(h, w_hh.T, out=out)
+    if b_hh is not None:
+        hw += b_hh
+    xw_r, xw_z, xw_n = _split(xw, 3)
+    hw_r, hw_z, hw_n = _split(hw, 3)
+    r, z = sigmoid(xw_r + hw_r), sigmoid(xw_z + hw_z)
+    n = np.tanh(xw_n + r * hw_n)
+    h_new = n + z * (h - n)
+    return h_new, (h, r, z, n, hw_n)
+
+
+def gru_cell_backward(dh_new, cache, w_hh, out=(None, None)):
+    """dh': (N, H) -> (d_xw, d_hw, dh): gradients of the input products xw (N, 3H), of the hidden
+    products hw (N, 3H) (they differ in the n block, where hw_n is scaled by r) and of h.
+    ``out``: optional (N, 3H) buffers for (d_xw, d_hw)."""
+    h, r, z, n, hw_n = cache
+    dn = dh_new * (1 - z) * (1 - n * n)  # through the tanh of the candidate
+    dr = dn * hw_n * r * (1 - r)
+    dz = dh_new * (h - n) * z * (1 - z)
+    d_xw = np.concatenate([dr, dz, dn], axis=1, out=out[0])
+    d_hw = np.concatenate([dr, dz, dn * r], axis=1, out=out[1])
+    return d_xw, d_hw, dh_new * z + d_hw @ w_hh
+
+
+def _data(p):
+    """A Parameter's array, or None for a missing bias."""
+    return None if p is None else p.data
+
+
+def _split(a, parts):
+    """Split the last axis into ``parts`` equal blocks (views)."""
+    return np.split(a, parts, axis=-1)
+
+
+# --- what the cells and the layers share: parameters, checks, the two big products -------------
+class _Recurrent(Module):
+    """Parameters ``weight_ih{suffix}`` (gates*H, C), ``weight_hh{suffix}`` (gates*H, H) and the two
+    biases, all drawn from U(-1/sqrt(H), 1/sqrt(H)) in torch's order."""
+
+    _gates = 1
+    _suffix = ""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        dtype = resolve_dtype(dtype, device)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        G, bound = self._gates * hidden_size, 1 / math.sqrt(hidden_size)
+        shapes = {"weight_ih": (G, input_size), "weight_hh": (G, hidden_size)}
+        if bias:
+            shapes.update(bias_ih=(G,), bias_hh=(G,))
+        for name, shape in shapes.items():
+            setattr(self, name + self._suffix, Parameter(uniform(-bound, bound, shape).astype(dtype)))
+
+    def _weights(self):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) as Parameters; the biases are None without bias."""
+        s = self._suffix
+        return tuple(getattr(self, name + s, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def _check_input(self, x, ndim, layout):
+        w_ih = self._weights()[0]
+        check_array(self, x, w_ih.data.dtype)
+        check_ndim(self, x, ndim, layout)
+        check_size(self, x, -1, self.input_size, "features")
+
+    def _check_state(self, h, shape, name):
+        check_array(self, h, self._weights()[0].data.dtype, name=name)
+        if tuple(h.shape) != shape:
+            raise ValueError(f"{describe(self)} expects {name} of shape {shape}, got {tuple(h.shape)}")
+
+    def _input_products(self, x):
+        """xw = x W_ih^T + b_ih for every row of x at once: x (*, C) -> (*, gates*H)."""
+        w_ih, _, b_ih, _ = self._weights()
+        xw = x @ w_ih.data.T
+        return xw + b_ih.data if b_ih is not None else xw
+
+    def _accumulate(self, x, h_prev, d_xw, d_hw=None):
+        """Add the parameter gradients, summed over every row (all sequences, all time steps) in one
+        matrix product each, and return dx = d_xw W_ih.  x: (*, C), h_prev: (*, H), d_xw, d_hw: (*, gates*H)."""
+        d_hw = d_xw if d_hw is None else d_hw
+        w_ih, w_hh, b_ih, b_hh = self._weights()
+        G = d_xw.shape[-1]
+        d_xw2, d_hw2 = d_xw.reshape(-1, G), d_hw.reshape(-1, G)
+        w_ih.accumulate(d_xw2.T @ x.reshape(-1, self.input_size))
+        w_hh.accumulate(d_hw2.T @ h_prev.reshape(-1, self.hidden_size))
+        if b_ih is not None:
+            b_ih.accumulate(d_xw2.sum(axis=0))
+            b_hh.accumulate(d_hw2.sum(axis=0))
+        return d_xw @ w_ih.data
+
+    def extra_repr(self):
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, bias={self._weights()[2] is not None}"
+
+
+def _check_nonlinearity(name, nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
+# --- one time step ----------------------------------------------------------------------------
+class _Cell(_Recurrent):
+    def _check_step(self, x, hx, name="hx"):
+        self._check_input(x, 2, "(N, input_size)")
+        shape = (x.shape[0], self.hidden_size)
+        if hx is None:
+            return np.zeros(shape, dtype=x.dtype)
+        self._check_state(hx, shape, name)
+        return hx
+
+
+class RNNCell(_Cell):
+    """RNNCell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).  x: (N, C), h: (N, H) -> h': (N, H).
+
+    ``backward(dh')`` returns dx and stores the gradient w.r.t. h in ``grad_hx``. The cell caches one
+    step; to unroll a sequence use ``RNN`` (or the step functions ``rnn_cell_forward/backward``).
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        _check_nonlinearity("RNNCell", nonlinearity)
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, x, hx=None):
+        h = self._check_step(x, hx)
+        _, w_hh, _, b_hh = self._weights()
+        self._x, self._h = x, h
+        h_new, self._cache = rnn_cell_forward(self._input_products(x), h, w_hh.data, _data(b_hh), self.nonlinearity)
+        return h_new
+
+    def backward(self, dh):
+        """dh: (N, H) -> dx: (N, C); grad_hx: (N, H)."""
+        da, self.grad_hx = rnn_cell_backward(dh, self._cache, self.weight_hh.data, self.nonlinearity)
+        return self._accumulate(self._x, self._h, da)
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
+
+
+class LSTMCell(_Cell):
+    """LSTMCell: gates i, f, g, o from x W_ih^T + b_ih + h W_hh^T + b_hh; c' = f c + i g; h' = o tanh(c').
+    x: (N, C), hx = (h, c): (N, H) each -> (h', c').
+
+    ``backward(dh', dc'=None)`` returns dx and stores ``grad_hx = (dh, dc)``.
+    """
+
+    _gates = 4
+
+    def forward(self, x, hx=None):
+        h, c = (None, None) if hx is None else _pair(self, hx, "hx", "(h, c)")
+        h, c = self._check_step(x, h, "h"), self._check_step(x, c, "c")
+        _, w_hh, _, b_hh = self._weights()
+        self._x, self._h = x, h
+        h_new, c_new, self._cache = lstm_cell_forward(self._input_products(x), h, c, w_hh.data, _data(b_hh))
+        return h_new, c_new
+
+    def backward(self, dh, dc=None):
+        """dh, dc: (N, H) (either may be None: no gradient) -> dx: (N, C); grad_hx = (dh, dc) of the inputs."""
+        like = self._cache[0]
+        dh = np.zeros_like(like) if dh is None else dh
+        dc = np.zeros_like(like) if dc is None else dc
+        da, dh_prev, dc_prev = lstm_cell_backward(dh, dc, self._cache, self.weight_hh.data)
+        self.grad_hx = (dh_prev, dc_prev)
+        return self._accumulate(self._x, self._h, da)
+
+
+class GRUCell(_Cell):
+    """GRUCell: r, z = sig(.), n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)); h' = (1 - z) n + z h.
+    x: (N, C), h: (N, H) -> h': (N, H). ``backward(dh')`` returns dx and stores ``grad_hx``.
+    """
+
+    _gates = 3
+
+    def forward(self, x, hx=None):
+        h = self._check_step(x, hx)
+        _, w_hh, _, b_hh = self._weights()
+        self._x, self._h = x, h
+        h_new, self._cache = gru_cell_forward(self._input_products(x), h, w_hh.data, _data(b_hh))
+        return h_new
+
+    def backward(self, dh):
+        """dh: (N, H) -> dx: (N, C); grad_hx: (N, H)."""
+        d_xw, d_hw, self.grad_hx = gru_cell_backward(dh, self._cache, self.weight_hh.data)
+        return self._accumulate(self._x, self._h, d_xw, d_hw)
+
+
+# --- whole sequences: unrolled in time, backpropagation through time --------------------------
+# Inside, the layers work time-major, (T, N, ...), so that the slice for step t (xw[t], da[t]) is one
+# contiguous block; the input and the output stay batch-first, (N, T, ...), as torch.nn's.
+class _Layer(_Recurrent):
+    _suffix = "_l0"
+
+    def __init__(self, input_size, hidden_size, bias=True, batch_first=True, device=None, dtype=None):
+        if batch_first is not True:
+            raise ValueError(
+                f"{type(self).__name__}: nnlib's recurrent layers are batch-first only, inputs (N, T, C); "
+                f"got batch_first={batch_first!r}. Put time-major data (T, N, C) in that order with x.swapaxes(0, 1)"
+            )
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def _check_sequence(self, x, h0, name="h0"):
+        """Check x (N, T, C) and h0 (1, N, H); return h0 as (N, H), zeros when None."""
+        self._check_input(x, 3, "(N, T, input_size)")
+        shape = (1, x.shape[0], self.hidden_size)
+        if h0 is None:
+            return np.zeros(shape[1:], dtype=x.dtype)
+        self._check_state(h0, shape, name)
+        return h0[0]
+
+    def _check_grad(self, d, shape, name):
+        if d is not None and tuple(d.shape) != shape:
+            raise ValueError(f"{describe(self)}.backward expects {name} of shape {shape}, got {tuple(d.shape)}")
+
+    def _accumulate_sequence(self, d_xw, d_hw=None):
+        """Parameter gradients over all steps and dx (N, T, C), from the time-major d_xw, d_hw (T, N, gates*H)."""
+        x = self._x.swapaxes(0, 1)
+        return self._accumulate(x, self._hidden_states_before_each_step(), d_xw, d_hw).swapaxes(0, 1)
+
+    def _hidden_states_before_each_step(self):
+        return np.stack(self._hs[:-1])  # (T, N, H): h_{t-1} for t = 1..T
+
+    def extra_repr(self):
+        return super().extra_repr() + ", batch_first=True"
+
+
+class RNN(_Layer):
+    """RNN (Elman): h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+    x: (N, T, C), h0: (1, N, H) or None -> (out (N, T, H), h_n (1, N, H)).
+
+    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (1, N, H).
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, batch_first=True, nonlinearity="tanh", device=None, dtype=None):
+        _check_nonlinearity("RNN", nonlinearity)
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, batch_first, device, dtype)
+
+    def forward(self, x, h0=None):
+        h = self._check_sequence(x, h0)
+        _, w_hh, _, b_hh = self._weights()
+        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, H): all input products in one matrix product
+        self._x, self._hs, self._caches = x, [h], []
+        for t in range(x.shape[1]):
+            h, cache = rnn_cell_forward(xw[t], h, w_hh.data, _data(b_hh), self.nonlinearity)
+            self._hs.append(h)
+            self._caches.append(cache)
+        return np.stack(self._hs[1:], axis=1), h[None]
+
+    def backward(self, d_out, d_h_n=None):
+        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
+        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
+        self._check_grad(d_out, (N, T, H), "d_out")
+        self._check_grad(d_h_n, (1, N, H), "d_h_n")
+        dh = np.zeros((N, H), dtype=d_out.dtype) if d_h_n is None else d_h_n[0]
+        da = np.empty((T, N, H), dtype=d_out.dtype)
+        for t in reversed(range(T)):
+            # h_t feeds both the output at t and the next step
+            da[t], dh = rnn_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data, self.nonlinearity)
+        self.grad_h0 = dh[None]
+        return self._accumulate_sequence(da)
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
+
+
+class LSTM(_Layer):
+    """LSTM: per step, i, f, g, o from x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh; c_t = f c_{t-1} + i g;
+    h_t = o tanh(c_t).  x: (N, T, C), hx = (h0, c0) (1, N, H) each, or None
+    -> (out (N, T, H), (h_n, c_n) (1, N, H) each).
+
+    ``backward(d_out, d_state=None)``, d_state = (d_h_n, d_c_n) (either may be None), returns dx
+    (N, T, C) and stores ``grad_h0`` and ``grad_c0`` (1, N, H).
+    """
+
+    _gates = 4
+
+    def forward(self, x, hx=None):
+        h0, c0 = (None, None) if hx is None else _pair(self, hx, "hx", "(h0, c0)")
+        h, c = self._check_sequence(x, h0, "h0"), self._check_sequence(x, c0, "c0")
+        _, w_hh, _, b_hh = self._weights()
+        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 4H): all input products in one matrix product
+        gates = np.empty_like(xw)  # one buffer for all steps (see _STEP_BUFFERS)
+        self._x, self._hs, self._caches = x, [h], []
+        for t in range(x.shape[1]):
+            h, c, cache = lstm_cell_forward(xw[t], h, c, w_hh.data, _data(b_hh), out=gates[t])
+            self._hs.append(h)
+            self._caches.append(cache)
+        return np.stack(self._hs[1:], axis=1), (h[None], c[None])
+
+    def backward(self, d_out, d_state=None):
+        """d_out: (N, T, H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (1, N, H)."""
+        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
+        d_h_n, d_c_n = (None, None) if d_state is None else _pair(self, d_state, "d_state", "(d_h_n, d_c_n)")
+        self._check_grad(d_out, (N, T, H), "d_out")
+        self._check_grad(d_h_n, (1, N, H), "d_h_n")
+        self._check_grad(d_c_n, (1, N, H), "d_c_n")
+        dh = np.zeros((N, H), dtype=d_out.dtype) if d_h_n is None else d_h_n[0]
+        dc = np.zeros((N, H), dtype=d_out.dtype) if d_c_n is None else d_c_n[0]
+        da = np.empty((T, N, 4 * H), dtype=d_out.dtype)
+        for t in reversed(range(T)):
+            _, dh, dc = lstm_cell_backward(dh + d_out[:, t], dc, self._caches[t], self.weight_hh_l0.data, out=da[t])
+        self.grad_h0, self.grad_c0 = dh[None], dc[None]
+        return self._accumulate_sequence(da)
+
+
+class GRU(_Layer):
+    """GRU: per step, r, z = sig(.), n = tanh(x_t W_in^T + b_in + r (h_{t-1} W_hn^T + b_hn)),
+    h_t = (1 - z) n + z h_{t-1}.  x: (N, T, C), h0: (1, N, H) or None -> (out (N, T, H), h_n (1, N, H)).
+
+    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (1, N, H).
+    """
+
+    _gates = 3
+
+    def forward(self, x, h0=None):
+        h = self._check_sequence(x, h0)
+        _, w_hh, _, b_hh = self._weights()
+        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 3H): all input products in one matrix product
+        hw = np.empty_like(xw)  # one buffer for all steps (see _STEP_BUFFERS)
+        self._x, self._hs, self._caches = x, [h], []
+        for t in range(x.shape[1]):
+            h, cache = gru_cell_forward(xw[t], h, w_hh.data, _data(b_hh), out=hw[t])
+            self._hs.append(h)
+            self._caches.append(cache)
+        return np.stack(self._hs[1:], axis=1), h[None]
+
+    def backward(self, d_out, d_h_n=None):
+        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
+        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
+        self._check_grad(d_out, (N, T, H), "d_out")
+        self._check_grad(d_h_n, (1, N, H), "d_h_n")
+        dh = np.zeros((N, H), dtype=d_out.dtype) if d_h_n is None else d_h_n[0]
+        d_xw = np.empty((T, N, 3 * H), dtype=d_out.dtype)
+        d_hw = np.empty((T, N, 3 * H), dtype=d_out.dtype)
+        for t in reversed(range(T)):
+            *_, dh = gru_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data, out=(d_xw[t], d_hw[t]))
+        self.grad_h0 = dh[None]
+        return self._accumulate_sequence(d_xw, d_hw)
+
+
+def _pair(who, pair, name, layout):
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{describe(who)} expects {name} as a pair {layout}, got {type(pair).__name__}")
+    return pair
+
+
+# --- token ids to vectors ---------------------------------------------------------------------
+class Embedding(Module):
+    """Embedding: y = weight[ids], a table lookup.  ids: (*) integers in [0, num_embeddings) -> y: (*, embedding_dim).
+
+    ``weight`` (num_embeddings, embedding_dim) starts N(0, 1) as in torch.nn.Embedding.
+    ``backward(dy)`` adds each row of dy into the weight row it was read from (rows read several
+    times add up) and returns None: integer ids have no gradient.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, device=None, dtype=None):
+        dtype = resolve_dtype(dtype, device)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = Parameter(normal(0.0, 1.0, (num_embeddings, embedding_dim)).astype(dtype))
+
+    def forward(self, ids):
+        if not isinstance(ids, np.ndarray):
+            raise TypeError(f"{describe(self)} expects a NumPy array of integer ids, got {type(ids).__module__}.{type(ids).__name__}")
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"{describe(self)} expects integer ids, got dtype {ids.dtype}; convert with ids.astype(np.int64)")
+        if ids.size:
+            bad = ids[(ids < 0) | (ids >= self.num_embeddings)]
+            if bad.size:
+                raise ValueError(
+                    f"{describe(self)} got id {bad.flat[0]} out of range: ids must lie in [0, {self.num_embeddings}) "
+                    f"(num_embeddings={self.num_embeddings})"
+                )
+        self._ids = ids
+        return self.weight.data[ids]
+
+    def backward(self, dy):
+        """dy: (*, embedding_dim) -> None; d weight[k] = sum of dy over the positions where ids == k."""
+        grad = np.zeros_like(self.weight.data)
+        np.add.at(grad, self._ids.reshape(-1), dy.reshape(-1, self.embedding_dim))
+        self.weight.accumulate(grad)
+        return None
+
+    def extra_repr(self):
+        return f"num_embeddings={self.num_embeddings}, embedding_dim={self.embedding_dim}"
