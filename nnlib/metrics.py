@@ -74,17 +74,20 @@ def _divide(num, den, zero_division):
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), float(zero_division))
 
 
+AVERAGES = ("binary", "macro", "micro", "weighted", None)
+
+
 def _counts(who, y_true, y_pred, average, pos_label):
     """Per-label true positives, predicted counts and true counts, for the labels ``average`` scores."""
-    if average not in ("binary", "macro", "micro"):
-        raise ValueError(f"{who} expects average='binary', 'macro' or 'micro', got {average!r}")
+    if average not in AVERAGES:
+        raise ValueError(f"{who} expects average='binary', 'macro', 'micro', 'weighted' or None, got {average!r}")
     y_true, y_pred = _label_pair(who, y_true, y_pred)
     present = np.union1d(y_true, y_pred)
     if average == "binary":
         if len(present) > 2:
             raise ValueError(
                 f"{who}(average='binary') needs at most two classes, got labels {present.tolist()}; "
-                f"use average='macro' or 'micro' for multiclass problems"
+                f"use average='macro', 'micro', 'weighted' or None for multiclass problems"
             )
         if pos_label not in present and len(present) == 2:
             raise ValueError(f"{who}: pos_label={pos_label} is not one of the labels {present.tolist()}")
@@ -99,27 +102,39 @@ def _counts(who, y_true, y_pred, average, pos_label):
     return tp, predicted, actual
 
 
-def precision(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0) -> float:
+def _average(scores, actual, average):
+    """One score per label -> the requested summary: the array itself (None), support-weighted, or the mean."""
+    if average is None:
+        return scores
+    if average == "weighted":
+        # weights = each label's number of true samples; no true samples at all scores 0, as sklearn
+        return float(np.sum(scores * actual) / actual.sum()) if actual.sum() > 0 else 0.0
+    return float(np.mean(scores))
+
+
+def precision(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0):
     """Precision = TP / (TP + FP): of the samples predicted as a class, the fraction that are.
 
     average: 'binary' (the class ``pos_label``), 'macro' (unweighted mean over the labels
-    present in y_true or y_pred) or 'micro' (global counts). ``zero_division`` is the value
-    of a 0/0 ratio (a class never predicted).
+    present in y_true or y_pred), 'micro' (global counts), 'weighted' (mean weighted by each
+    label's number of true samples), or None (an array, one score per label present, sorted).
+    ``zero_division`` is the value of a 0/0 ratio (a class never predicted). Returns a float,
+    or a NumPy array (K,) for ``average=None``.
     """
-    tp, predicted, _ = _counts("precision", y_true, y_pred, average, pos_label)
-    return float(np.mean(_divide(tp, predicted, zero_division)))
+    tp, predicted, actual = _counts("precision", y_true, y_pred, average, pos_label)
+    return _average(_divide(tp, predicted, zero_division), actual, average)
 
 
-def recall(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0) -> float:
+def recall(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0):
     """Recall = TP / (TP + FN): of the samples of a class, the fraction found. Arguments as :func:`precision`."""
     tp, _, actual = _counts("recall", y_true, y_pred, average, pos_label)
-    return float(np.mean(_divide(tp, actual, zero_division)))
+    return _average(_divide(tp, actual, zero_division), actual, average)
 
 
-def f1_score(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0) -> float:
+def f1_score(y_true, y_pred, average="binary", pos_label=1, zero_division=0.0):
     """F1 = 2 TP / (2 TP + FP + FN), the harmonic mean of precision and recall. Arguments as :func:`precision`."""
     tp, predicted, actual = _counts("f1_score", y_true, y_pred, average, pos_label)
-    return float(np.mean(_divide(2 * tp, predicted + actual, zero_division)))
+    return _average(_divide(2 * tp, predicted + actual, zero_division), actual, average)
 
 
 def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:

@@ -24,7 +24,7 @@ SCORES = [
 
 
 @settings(max_examples=60, deadline=None)
-@given(pair=labels, average=st.sampled_from(["macro", "micro"]), zero_division=st.sampled_from([0.0, 1.0]))
+@given(pair=labels, average=st.sampled_from(["macro", "micro", "weighted", None]), zero_division=st.sampled_from([0.0, 1.0]))
 def test_multiclass_scores_equal_sklearn(pair, average, zero_division):
     y_true, y_pred = map(np.array, pair)
     assert metrics.accuracy(y_true, y_pred) == pytest.approx(skm.accuracy_score(y_true, y_pred))
@@ -73,12 +73,19 @@ EDGE_CASES = {
 
 
 @pytest.mark.parametrize("case", EDGE_CASES, ids=list(EDGE_CASES))
-@pytest.mark.parametrize("average", ["macro", "micro"])
+@pytest.mark.parametrize("average", ["macro", "micro", "weighted", None])
 def test_edge_cases_equal_sklearn(case, average):
     y_true, y_pred = EDGE_CASES[case]
     for ours, ref in SCORES:
         assert ours(y_true, y_pred, average=average) == pytest.approx(ref(y_true, y_pred, average=average, zero_division=0))
     np.testing.assert_array_equal(metrics.confusion_matrix(y_true, y_pred), skm.confusion_matrix(y_true, y_pred))
+
+
+def test_average_none_gives_one_score_per_label_and_macro_is_their_mean():
+    y_true, y_pred = [0, 1, 2, 2, 1], [0, 2, 2, 2, 1]
+    per_label = metrics.f1_score(y_true, y_pred, average=None)
+    assert isinstance(per_label, np.ndarray) and per_label.shape == (3,)
+    assert metrics.f1_score(y_true, y_pred, average="macro") == pytest.approx(per_label.mean())
 
 
 def test_binary_with_positive_class_never_present_scores_zero_division():
@@ -118,7 +125,7 @@ def test_whole_number_floats_count_as_labels():
         (lambda: metrics.accuracy(["a"], ["a"]), TypeError, "integer class labels"),
         (lambda: metrics.precision([0, 1, 2], [0, 1, 2]), ValueError, "average='macro'"),
         (lambda: metrics.precision([0, 2], [0, 2]), ValueError, "pos_label=1"),
-        (lambda: metrics.recall([0, 1], [0, 1], average="weighted"), ValueError, "average="),
+        (lambda: metrics.recall([0, 1], [0, 1], average="samples"), ValueError, "average="),
         (lambda: metrics.confusion_matrix([0, 3], [0, 1], num_classes=3), ValueError, "0..2"),
         (lambda: metrics.mean_squared_error([1.0, 2.0], [1.0]), ValueError, "same length"),
         (lambda: metrics.r2_score([1.0], [1.0]), ValueError, "two samples"),
