@@ -153,11 +153,12 @@ class BaseModule:
                 setattr(owner, attr, self._assign(getattr(owner, attr), state[key], key))
         return self
 
+    # each backend's Module says how to copy an array (state_dict) and load one in place (load_state_dict)
     def _copy(self, value):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a backend Module must define _copy")
 
     def _assign(self, current, value, name):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a backend Module must define _assign")
 
     # --- printing --------------------------------------------------------------------------
     def extra_repr(self) -> str:
