@@ -6,6 +6,7 @@ Both backends then draw from nnlib's NumPy generator in float64 and cast, so the
 gives the same weights in either backend.
 """
 import math
+import warnings
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -61,3 +62,57 @@ def kaiming_std(shape, a=0, mode="fan_in", nonlinearity="leaky_relu") -> float:
     fan_in, fan_out = calculate_fan_in_and_fan_out(shape)
     fan = fan_in if mode.lower() == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def scaled_initializers(uniform_, normal_, constant_, target):
+    """The initializers that only choose a scale, built on one backend's fill functions.
+
+    ``uniform_(t, a, b, generator)``, ``normal_(t, mean, std, generator)`` and ``constant_(t, val)``
+    fill in place; ``target(t, who)`` returns the array or tensor to fill (checked). Returns
+    ``ones_, zeros_, xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_``.
+    """
+
+    def ones_(tensor):
+        """Fill with ones."""
+        return constant_(tensor, 1.0)
+
+    def zeros_(tensor):
+        """Fill with zeros (the usual start for biases)."""
+        return constant_(tensor, 0.0)
+
+    def xavier_uniform_(tensor, gain=1.0, generator=None):
+        """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) = sqrt(3) * std.  tensor: (out, in, *kernel)."""
+        a = math.sqrt(3.0) * xavier_std(target(tensor, "xavier_uniform_").shape, gain)
+        return uniform_(tensor, -a, a, generator)
+
+    def xavier_normal_(tensor, gain=1.0, generator=None):
+        """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).  tensor: (out, in, *kernel)."""
+        std = xavier_std(target(tensor, "xavier_normal_").shape, gain)
+        return normal_(tensor, 0.0, std, generator)
+
+    def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+        """He uniform: U(-bound, bound), bound = gain * sqrt(3 / fan) = sqrt(3) * std.  tensor: (out, in, *kernel).
+
+        ``a``: the negative slope of the leaky ReLU that follows (used with ``'leaky_relu'`` only);
+        ``mode``: ``'fan_in'`` keeps the forward activations' variance, ``'fan_out'`` the gradients'.
+        """
+        data = target(tensor, "kaiming_uniform_")
+        if 0 in data.shape:
+            warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+            return tensor
+        bound = math.sqrt(3.0) * kaiming_std(data.shape, a, mode, nonlinearity)
+        return uniform_(tensor, -bound, bound, generator)
+
+    def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+        """He normal: N(0, std^2), std = gain / sqrt(fan).  tensor: (out, in, *kernel); ``a``, ``mode`` as kaiming_uniform_."""
+        data = target(tensor, "kaiming_normal_")
+        if 0 in data.shape:
+            warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+            return tensor
+        std = kaiming_std(data.shape, a, mode, nonlinearity)
+        return normal_(tensor, 0.0, std, generator)
+
+    functions = (ones_, zeros_, xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_)
+    for fn in functions:
+        fn.__qualname__ = fn.__name__  # help() shows nnlib.numpy.init.xavier_normal_, not a closure path
+    return functions
