@@ -345,6 +345,18 @@ def test_layers_reject_bad_inputs_and_states_naming_the_module(nn, kind):
 
 
 @pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_backward_rejects_a_final_state_gradient_of_the_wrong_shape(nn, kind):
+    m = getattr(nn, kind)(3, 4, device="cpu", dtype=torch.float64 if nn is ntorch else None)
+    arr = (lambda *s: torch.zeros(*s, dtype=torch.float64)) if nn is ntorch else (lambda *s: np.zeros(s))
+    m(arr(2, 5, 3))
+    name = "d_c_n" if kind == "LSTM" else "d_h_n"
+    bad = arr(1, 2, 5)
+    with pytest.raises(ValueError, match=rf"{kind}\(.*backward expects {name} of shape \(1, 2, 4\), got \(1, 2, 5\)"):
+        m.backward(arr(2, 5, 4), (None, bad) if kind == "LSTM" else bad)
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
 def test_recurrent_constructors_reject_what_the_course_does_not_support(nn):
     with pytest.raises(ValueError, match="batch-first only"):
         nn.LSTM(3, 4, batch_first=False)

@@ -307,9 +307,17 @@ class _Layer(_Recurrent):
         self._check_state(h0, shape, name)
         return h0[0]
 
-    def _check_grad(self, d, shape, name):
-        if d is not None and tuple(d.shape) != shape:
-            raise ValueError(f"{describe(self)}.backward expects {name} of shape {shape}, got {tuple(d.shape)}")
+    def _start_backward(self, d_out, **final_grads):
+        """Check d_out (N, T, H) and each final-state gradient (1, N, H) or None.
+
+        Returns N, T, H and the gradients flowing into the last step's states, (N, H) each (zeros for None).
+        """
+        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
+        expected = {"d_out": (d_out, (N, T, H)), **{name: (d, (1, N, H)) for name, d in final_grads.items()}}
+        for name, (d, shape) in expected.items():
+            if d is not None and tuple(d.shape) != shape:
+                raise ValueError(f"{describe(self)}.backward expects {name} of shape {shape}, got {tuple(d.shape)}")
+        return N, T, H, [d_out.new_zeros((N, H)) if d is None else d[0] for d in final_grads.values()]
 
     def _accumulate_sequence(self, d_xw, d_hw=None):
         """Parameter gradients over all steps and dx (N, T, C), from the time-major d_xw, d_hw (T, N, gates*H)."""
@@ -349,10 +357,7 @@ class RNN(_Layer):
     @torch.no_grad()
     def backward(self, d_out, d_h_n=None):
         """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
-        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
-        self._check_grad(d_out, (N, T, H), "d_out")
-        self._check_grad(d_h_n, (1, N, H), "d_h_n")
-        dh = d_out.new_zeros((N, H)) if d_h_n is None else d_h_n[0]
+        N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
         da = d_out.new_empty((T, N, H))
         for t in reversed(range(T)):
             # h_t feeds both the output at t and the next step
@@ -390,13 +395,8 @@ class LSTM(_Layer):
     @torch.no_grad()
     def backward(self, d_out, d_state=None):
         """d_out: (N, T, H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (1, N, H)."""
-        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
         d_h_n, d_c_n = (None, None) if d_state is None else _pair(self, d_state, "d_state", "(d_h_n, d_c_n)")
-        self._check_grad(d_out, (N, T, H), "d_out")
-        self._check_grad(d_h_n, (1, N, H), "d_h_n")
-        self._check_grad(d_c_n, (1, N, H), "d_c_n")
-        dh = d_out.new_zeros((N, H)) if d_h_n is None else d_h_n[0]
-        dc = d_out.new_zeros((N, H)) if d_c_n is None else d_c_n[0]
+        N, T, H, (dh, dc) = self._start_backward(d_out, d_h_n=d_h_n, d_c_n=d_c_n)
         da = d_out.new_empty((T, N, 4 * H))
         for t in reversed(range(T)):
             _, dh, dc = lstm_cell_backward(dh + d_out[:, t], dc, self._caches[t], self.weight_hh_l0.data, out=da[t])
@@ -427,10 +427,7 @@ class GRU(_Layer):
     @torch.no_grad()
     def backward(self, d_out, d_h_n=None):
         """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
-        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
-        self._check_grad(d_out, (N, T, H), "d_out")
-        self._check_grad(d_h_n, (1, N, H), "d_h_n")
-        dh = d_out.new_zeros((N, H)) if d_h_n is None else d_h_n[0]
+        N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
         d_xw = d_out.new_empty((T, N, 3 * H))
         d_hw = d_out.new_empty((T, N, 3 * H))
         for t in reversed(range(T)):
