@@ -1,0 +1,20 @@
+"""``array_namespace(x)``: the backend namespace ``xp`` of an array, for the shared functions.
+
+A layer finds its namespace as ``self.xp`` (its backend's ``Module`` sets it); a plain function
+such as :func:`nnlib.core.conv.im2col` has no ``self`` and asks its argument instead, as
+``array_api_compat.array_namespace`` does. Tensors select ``nnlib.torch.xp`` (imported only then,
+so NumPy users never import torch); anything else selects ``nnlib.numpy.xp``.
+"""
+_TORCH_XP = None
+
+
+def array_namespace(x):
+    """``nnlib.torch.xp`` for a torch tensor, ``nnlib.numpy.xp`` for anything else."""
+    global _TORCH_XP
+    if type(x).__module__.partition(".")[0] == "torch":
+        if _TORCH_XP is None:
+            from nnlib.torch import xp as _TORCH_XP
+        return _TORCH_XP
+    from nnlib.numpy import xp
+
+    return xp
