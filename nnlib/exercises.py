@@ -9,15 +9,11 @@ so CI proves every solution passes its own check.
 """
 import numpy as np
 
+from nnlib._arrays import to_numpy
+
 
 class ExerciseError(AssertionError):
     """A learner's answer is wrong; the message says how."""
-
-
-def _as_numpy(x):
-    if hasattr(x, "detach"):  # a torch tensor, on any device
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def _not_attempted(answer) -> bool:
@@ -47,7 +43,7 @@ def check(answer, expected, name, *, atol=1e-6, rtol=1e-5, hint="", required=Fal
             raise ExerciseError(f"{name}: {answer!r} is not the answer.{hint}")
         print(f"✓ {name}: correct.")
         return True
-    got, want = _as_numpy(answer), _as_numpy(expected)
+    got, want = to_numpy(answer), to_numpy(expected)
     if got.shape != want.shape:
         raise ExerciseError(f"{name}: expected shape {want.shape}, got {got.shape}.{hint}")
     if want.dtype == bool or np.issubdtype(want.dtype, np.integer):

@@ -86,7 +86,8 @@ def bind(Module):
     def bind_class(cls):
         if cls not in bound:
             parents = tuple(bind_class(b) for b in cls.__bases__ if b.__name__ in __all__ and b.__module__.startswith(__name__))
-            namespace = {"__module__": backend, "__qualname__": cls.__name__, "__doc__": cls.__doc__}
+            # no __doc__ of its own: help() shows the core class's (and doctest runs its examples once)
+            namespace = {"__module__": backend, "__qualname__": cls.__name__}
             bound[cls] = type(cls.__name__, (cls, *parents) if parents else (cls, Module), namespace)
         return bound[cls]
 

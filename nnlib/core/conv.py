@@ -307,8 +307,9 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x):
         cols = self._columns(x, fill=-math.inf)
-        self._argmax = cols.argmax(axis=2)  # (N, C, H_out*W_out): the first maximum, as torch picks
-        return self.xp.amax(cols, axis=2).reshape(*x.shape[:2], *self._out)
+        # (N, C, H_out*W_out): each window's maximum and where it is (the first one, as torch picks)
+        y, self._argmax = self.xp.max_argmax(cols, axis=2)
+        return y.reshape(*x.shape[:2], *self._out)
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere."""

@@ -5,13 +5,15 @@ such as :func:`nnlib.core.conv.im2col` has no ``self`` and asks its argument ins
 ``array_api_compat.array_namespace`` does. Tensors select ``nnlib.torch.xp`` (imported only then,
 so NumPy users never import torch); anything else selects ``nnlib.numpy.xp``.
 """
+from nnlib._arrays import is_tensor
+
 _TORCH_XP = None
 
 
 def array_namespace(x):
     """``nnlib.torch.xp`` for a torch tensor, ``nnlib.numpy.xp`` for anything else."""
     global _TORCH_XP
-    if type(x).__module__.partition(".")[0] == "torch":
+    if is_tensor(x):
         if _TORCH_XP is None:
             from nnlib.torch import xp as _TORCH_XP
         return _TORCH_XP

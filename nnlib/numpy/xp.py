@@ -45,9 +45,15 @@ ARRAY = "a NumPy array"  # what error messages call this backend's arrays
 
 # --- the operations NumPy and torch spell differently: one small function each ------------------
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only ever taken of -|x| <= 0 (NumPy has no sigmoid)."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 (the same function: multiply the top and
+    bottom by exp(x / 2)). NumPy has no sigmoid; tanh never overflows and is one vectorized pass,
+    where exp-based formulas need several (LSTMs call this three times per time step)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def max_argmax(x, axis):
+    """The maximum along ``axis`` and the index of its first occurrence."""
+    return x.max(axis=axis), x.argmax(axis=axis)
 
 
 def astype(x, dtype):

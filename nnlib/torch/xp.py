@@ -24,7 +24,7 @@ from torch import (  # noqa: F401  (re-exported: the shared code calls them as x
     log,
     log1p,
     ones,
-    sigmoid,  # the same stable formula as nnlib.numpy.xp.sigmoid, in one kernel
+    sigmoid,
     sign,
     sqrt,
     stack,
@@ -44,6 +44,10 @@ ARRAY = "a torch.Tensor"  # what error messages call this backend's arrays
 
 
 # --- the operations NumPy and torch spell differently: one small function each ------------------
+def max_argmax(x, axis):
+    return tuple(x.max(dim=axis))  # one pass; torch's argmax alone is slower along a middle axis
+
+
 def astype(x, dtype):
     return x.to(dtype)
 
