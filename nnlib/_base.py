@@ -163,6 +163,17 @@ class BaseModule:
                 setattr(owner, attr, self._assign(getattr(owner, attr), state[key], key))
         return self
 
+    def _convert_arrays(self, convert):
+        """Replace every parameter's data and gradient and every buffer by ``convert(array)`` (``.to()``)."""
+        for m in self.modules():
+            for name, value in vars(m).items():
+                if isinstance(value, Parameter) and not name.startswith("_"):
+                    value.data = convert(value.data)
+                    value.grad = None if value.grad is None else convert(value.grad)
+            for name in m._buffers:
+                setattr(m, name, convert(getattr(m, name)))
+        return self
+
     # each backend's Module says how to copy an array (state_dict) and load one in place (load_state_dict)
     def _copy(self, value):
         raise NotImplementedError(f"{type(self).__name__}: a backend Module must define _copy")

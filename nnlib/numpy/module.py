@@ -27,16 +27,7 @@ class Module(BaseModule):
         resolve_dtype(dtype, device)  # validates both
         if dtype is None:
             return self
-        for m in self.modules():
-            for name, value in vars(m).items():
-                if isinstance(value, Parameter) and not name.startswith("_"):
-                    value.data = value.data.astype(dtype)
-                    value.grad = None if value.grad is None else value.grad.astype(dtype)
-            for name in m._buffers:
-                value = getattr(m, name)
-                if np.issubdtype(value.dtype, np.floating):
-                    setattr(m, name, value.astype(dtype))
-        return self
+        return self._convert_arrays(lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a)
 
 
 class Sequential(SequentialMixin, Module):

@@ -9,30 +9,10 @@ Besides the operations: what is really per-backend (the default dtype, devices, 
 import contextlib
 
 import numpy as np
-from numpy import (  # noqa: F401  (re-exported: the shared code calls them as xp.<name>)
-    abs,
-    amax,
-    arange,
-    asarray,
-    broadcast_to,
-    concatenate,
-    exp,
-    float64,
-    int64,
-    isfinite,
-    isnan,
-    log,
-    log1p,
-    ones,
-    permute_dims,
-    sign,
-    sqrt,
-    stack,
-    tanh,
-    where,
-    zeros,
-    zeros_like,
-)
+# re-exported: the shared code calls them as xp.<name>
+from numpy import abs, amax, arange, asarray, broadcast_to, concatenate, exp, float64, int64  # noqa: F401
+from numpy import isfinite, isnan, log, log1p, ones, permute_dims, sign, sqrt, stack  # noqa: F401
+from numpy import tanh, where, zeros, zeros_like  # noqa: F401
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib._checks import describe

@@ -45,14 +45,7 @@ class Module(BaseModule):
             cast = dtype if (dtype is not None and t.is_floating_point()) else None
             return t.to(device=device, dtype=cast)
 
-        for m in self.modules():
-            for name, value in vars(m).items():
-                if isinstance(value, Parameter) and not name.startswith("_"):
-                    value.data = convert(value.data)
-                    value.grad = None if value.grad is None else convert(value.grad)
-            for name in m._buffers:
-                setattr(m, name, convert(getattr(m, name)))
-        return self
+        return self._convert_arrays(convert)
 
 
 class Sequential(SequentialMixin, Module):
