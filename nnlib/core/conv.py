@@ -17,7 +17,7 @@ from numbers import Integral
 from nnlib._base import BaseModule as Module
 from nnlib._base import Parameter
 from nnlib._checks import check_ndim, check_size, describe
-from nnlib.core.namespace import array_namespace
+from nnlib.core.namespace import array_namespace, manual_backward
 from nnlib.random import uniform
 
 __all__ = [
@@ -107,10 +107,11 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, cols=None):
         cols = im2col(x, (kh, kw), (sh, sw), (ph, pw))  # (N, C_in*kH*kW, H_out*W_out)
     y = weight.reshape(c_out, -1) @ cols  # (N, C_out, H_out*W_out)
     if bias is not None:
-        y = y + bias[:, None]
+        y += bias[:, None]  # in place: y is large, and autograd needs only cols and W from the product
     return y.reshape(n, c_out, (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
 
 
+@manual_backward
 def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
     """Gradients of conv2d_forward.  dy: (N, C_out, H_out, W_out) -> (dx, dweight, dbias).
 
@@ -146,6 +147,7 @@ def conv2d_forward_naive(x, weight, bias=None, stride=1, padding=0):
     return y
 
 
+@manual_backward
 def conv2d_backward_naive(dy, x, weight, stride=1, padding=0):
     """conv2d_backward with the same loops as the forward: each output pixel sends dy back to its patch."""
     (sh, sw), (ph, pw) = _int_pair("conv2d", stride, "stride", 1), _int_pair("conv2d", padding, "padding", 0)
@@ -183,6 +185,7 @@ def max_pool2d_forward_naive(x, kernel_size, stride=None, padding=0):
     return y
 
 
+@manual_backward
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
     """Each output sends its gradient to the first maximum of its window (row-major), as torch does."""
     (kh, kw) = _int_pair("max_pool2d", kernel_size, "kernel_size", 1)
@@ -312,7 +315,8 @@ class MaxPool2d(_Pool2d):
         return y.reshape(*x.shape[:2], *self._out)
 
     def backward(self, dy):
-        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere."""
+        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere
+        (the max is locally the identity of that one input). Notebook 12, section 6."""
         offsets = self.xp.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
         dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, -1)
         return self._to_input(dcols)
@@ -327,7 +331,8 @@ class AvgPool2d(_Pool2d):
         return self._columns(x, fill=0.0).mean(axis=2).reshape(*x.shape[:2], *self._out)
 
     def backward(self, dy):
-        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW)."""
+        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).
+        Notebook 12, section 6."""
         size = self._k[0] * self._k[1]
         dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, -1) / size, (*dy.shape[:2], size, math.prod(dy.shape[2:])))
         return self._to_input(dcols)

@@ -219,7 +219,7 @@ class NLLLoss(_Loss):
         return self._weighted_pick(logp, target)
 
     def backward(self, grad=1.0):
-        """dlogp[i, t_i] = -w[t_i] / sum_j w[t_j] (-1 / N unweighted), zero elsewhere."""
+        """dlogp[i, t_i] = -w[t_i] / sum_j w[t_j] (-1 / N unweighted), zero elsewhere. Notebook 03, section 3."""
         return -grad * self._one_hot_weights(self._shape)
 
 

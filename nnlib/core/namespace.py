@@ -5,6 +5,8 @@ such as :func:`nnlib.core.conv.im2col` has no ``self`` and asks its argument ins
 ``array_api_compat.array_namespace`` does. Tensors select ``nnlib.torch.xp`` (imported only then,
 so NumPy users never import torch); anything else selects ``nnlib.numpy.xp``.
 """
+import functools
+
 from nnlib._arrays import is_tensor
 
 _TORCH_XP = None
@@ -20,3 +22,15 @@ def array_namespace(x):
     from nnlib.numpy import xp
 
     return xp
+
+
+def manual_backward(fn):
+    """Run ``fn``, a hand-written backward function, with torch's autograd off when its first
+    argument is a tensor (it needs no graph); a layer's ``backward`` gets this from ``nnlib.torch.Module``."""
+
+    @functools.wraps(fn)
+    def without_autograd(*args, **kwargs):
+        with array_namespace(args[0]).no_grad():
+            return fn(*args, **kwargs)
+
+    return without_autograd
