@@ -32,3 +32,10 @@ def check_same_shape(who, a, b, names=("input", "target")) -> None:
             f"{describe(who)} expects {names[0]} and {names[1]} of the same shape, "
             f"got {names[0]} {tuple(a.shape)} and {names[1]} {tuple(b.shape)}"
         )
+
+
+def to_numpy(a):
+    """A NumPy array from an array, a tensor on any device, or a number (tensors are detached first)."""
+    import numpy as np
+
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
