@@ -18,7 +18,8 @@ products of the same size (dW = dy^T x and dx = dy W for a Linear).
 Timing. :func:`measure` runs a function a few times untimed first (warm-up: memory allocation,
 kernel selection, caches), then times each repeat, waiting for the device to finish before the
 clock stops (:func:`synchronize`): CUDA and MPS run asynchronously, and without the wait the clock
-only measures how long it took to *queue* the work. Report the median of the repeats.
+only measures how long it took to *queue* the work. Report the median of the repeats for a typical
+time, the best repeat for what the hardware can do (other programs only ever slow a repeat down).
 
 The roof. :func:`matmul_peak` (the best FLOP/s of large matrix products) and :func:`copy_bandwidth`
 (bytes/s of a large copy) are this machine's two limits; :func:`roofline` combines them
@@ -230,9 +231,10 @@ def _size(a) -> int:
 
 
 def sequential_traffic(model, x) -> int:
-    """Bytes a training step of a ``Sequential`` must move at least, layer by layer: the forward pass
-    reads x and the weights and writes y; the backward pass reads dy, x and the weights and writes dx
-    and the weights' gradients. So 3 |x| + 3 |weights| + 2 |y| elements per layer, at x's item size.
+    """Bytes a training step of a ``Sequential`` moves if every array is read or written once per use,
+    layer by layer: the forward pass reads x and the weights and writes y; the backward pass reads dy,
+    x and the weights and writes dx and the weights' gradients. So 3 |x| + 3 |weights| + 2 |y| elements
+    per layer, at x's item size.
 
     Runs ``model``'s layers on ``x`` once to learn the shapes. An estimate: a cache can save some of
     these reads, and a product too large for the caches reads its operands more than once.
