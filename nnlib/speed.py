@@ -347,21 +347,26 @@ def training_steps(build, x, y, *, implementations=IMPLEMENTATIONS, device="cpu"
 
 
 def step_throughput(build, input_shape, batch, *, implementations=IMPLEMENTATIONS, device="cpu", dtype=np.float32,
-                    repeats=5, warmup=1, probe=512, num_classes=10, seed=0):
+                    repeats=5, warmup=1, probe=512, min_samples=None, num_classes=10, seed=0):
     """Time one training step of ``build``'s model per implementation on a random batch (``batch`` inputs
     of ``input_shape``, targets among ``num_classes`` classes), interleaved, with a float32 ``probe`` x ``probe`` matmul on
     ``device`` (on the CPU, one in torch and one in NumPy: see :func:`matmul_peak`) timed in the same rounds.
 
-    Returns ``({implementation: seconds per repeat}, best probe FLOP/s)``. The probe keeps the peak
-    honest: whatever slowed the models down in a round slowed the probe too, so comparing a model with
-    the best probe seen compares two measurements taken side by side (``probe=None``: no probe, 0.0).
+    Returns ``({implementation: seconds per step, one per repeat}, best probe FLOP/s)``. The probe keeps
+    the peak honest: whatever slowed the models down in a round slowed the probe too, so comparing a
+    model with the best probe seen compares two measurements taken side by side (``probe=None``: no
+    probe, 0.0). ``min_samples``: each timed call runs ceil(min_samples / batch) steps, so that small and
+    large batches are timed over a similar stretch of time, and a busy moment of the machine falls on
+    both alike (a 1 ms step would otherwise often slip between two interruptions that a 30 ms one cannot).
     """
     import torch
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, *input_shape))
     y = rng.integers(0, num_classes, batch)
-    fns = dict(training_steps(build, x, y, implementations=implementations, device=device, dtype=dtype))
+    steps_per_call = max(1, math.ceil(min_samples / batch)) if min_samples else 1
+    fns = {name: _repeated(step, steps_per_call)
+           for name, step in training_steps(build, x, y, implementations=implementations, device=device, dtype=dtype).items()}
     probes = []
     if probe:
         probes = ["probe torch"] + (["probe numpy"] if torch.device(device).type == "cpu" else [])
@@ -369,7 +374,18 @@ def step_throughput(build, input_shape, batch, *, implementations=IMPLEMENTATION
             fns[name] = _matmul(probe, device=device, library=name.split()[1], seed=seed)
     times = measure_interleaved(fns, repeats=repeats, warmup=warmup, device=torch.device(device))
     best_probe = max((matmul_flops(probe, probe, probe) / times.pop(name).min() for name in probes), default=0.0)
-    return times, float(best_probe)
+    return {name: t / steps_per_call for name, t in times.items()}, float(best_probe)
+
+
+def _repeated(fn, times):
+    if times == 1:
+        return fn
+
+    def run():
+        for _ in range(times):
+            fn()
+
+    return run
 
 
 def layer_times(model, loss_fn, x, y, *, repeats=5, warmup=1, device=None):

@@ -219,3 +219,13 @@ def test_limit_threads_sets_torch_threads():
     speed.limit_threads(1)
     assert torch.get_num_threads() == 1
     torch.set_num_threads(before)
+
+
+def test_min_samples_times_several_small_steps_per_call():
+    calls = []
+    speed._repeated(lambda: calls.append(1), 3)()
+    assert len(calls) == 3
+    build = lambda nn, **f: speed.mlp(nn, (4, 3), **f)  # noqa: E731
+    times, _ = speed.step_throughput(build, (4,), 2, implementations=("nnlib.numpy",), repeats=2, probe=None,
+                                     min_samples=8, num_classes=3)
+    assert times["nnlib.numpy"].shape == (2,) and np.all(times["nnlib.numpy"] > 0)   # seconds per step
