@@ -6,7 +6,8 @@ Run by hand (never by CI):
 For each model (an MLP 784-512-512-10 and notebook 13's digits CNN) and batch size, one float32 SGD
 training step (forward, loss, backward, update) is timed in each implementation: nnlib.numpy (CPU),
 nnlib.torch and torch.nn on ``--device``. The implementations are timed in turn inside each repeat,
-beside a matmul probe on the same device; a cell is the median of ``--repeats`` steps. Achieved
+beside a matmul probe on the same device; each timing runs at least 64 samples (64 steps at batch 1),
+so small and large batches meet the same load from other programs; a cell is the median of ``--repeats``. Achieved
 GFLOP/s is the step's counted FLOPs (three times the forward pass's matrix products and convolutions,
 as ``torch.utils.flop_counter`` counts them) over that median; "of peak" divides it by the device's
 peak: the best large float32 matmul seen (torch's, and on the CPU NumPy's as well), probes included.
@@ -47,7 +48,7 @@ def main():
     parser.add_argument("--device", default="cpu", help="where nnlib.torch and torch.nn run: cpu, cuda, mps (default cpu)")
     parser.add_argument("--threads", type=int, default=None, help="cap NumPy's BLAS and torch at this many threads")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 256], help="batch sizes (default 1 256)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per cell (default 5)")
     args = parser.parse_args()
     if args.threads is not None:
         speed.limit_threads(args.threads)
@@ -75,7 +76,8 @@ def main():
             for where, implementations in plan:
                 kind = torch.device(where).type
                 times, probe = speed.step_throughput(build, shape, batch, implementations=implementations, device=where,
-                                                     repeats=args.repeats, probe=512 if kind == "cpu" else 4096)
+                                                     repeats=args.repeats, probe=512 if kind == "cpu" else 4096,
+                                                     min_samples=64)
                 peaks[kind] = max(peaks[kind], probe)
                 for implementation, seconds in times.items():
                     t = float(np.median(seconds))
