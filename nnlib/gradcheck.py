@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from nnlib._arrays import is_tensor, to_numpy
+from nnlib._checks import is_tensor, to_numpy
 
 __all__ = ["numerical_gradient", "relative_error", "gradcheck", "gradcheck_loss", "GradcheckResult"]
 

@@ -7,7 +7,7 @@ integers (floats holding whole numbers are accepted); for predicted scores of sh
 """
 import numpy as np
 
-from nnlib._arrays import to_numpy
+from nnlib._checks import to_numpy
 
 __all__ = [
     "accuracy",

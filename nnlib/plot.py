@@ -3,7 +3,7 @@ figure shows itself, so no ``plt.show()`` is needed."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nnlib._arrays import to_numpy
+from nnlib._checks import to_numpy
 
 __all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import trange
 
 import nnlib
-from nnlib._arrays import to_numpy
+from nnlib._checks import to_numpy
 from nnlib._optim import clip_grad_norm_
 from nnlib.data.prep import batches
 

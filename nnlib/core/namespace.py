@@ -7,7 +7,7 @@ so NumPy users never import torch); anything else selects ``nnlib.numpy.xp``.
 """
 import functools
 
-from nnlib._arrays import is_tensor
+from nnlib._checks import is_tensor
 
 _TORCH_XP = None
 

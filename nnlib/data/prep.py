@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from nnlib._arrays import to_numpy
+from nnlib._checks import to_numpy
 from nnlib.random import get_generator
 
 __all__ = [
