@@ -9,8 +9,90 @@ Each backend subclasses :class:`BaseModule` as its ``Module`` and supplies the a
 ``xp`` its layers compute with (``nnlib/numpy/xp.py``, ``nnlib/torch/xp.py``) and two hooks:
 ``_copy(value)`` (a detached copy) and ``_assign(current, value, name)`` (the loaded
 value, checked, in the dtype and device of ``current``).
+
+Every ``forward`` and ``backward`` a subclass defines is wrapped once, here (``__init_subclass__``):
+forward remembers the shape of its output, and backward refuses to run before a forward, or with
+a gradient ``dy`` whose shape is not that output's. So every layer, including one written later
+or in a notebook, gets those two checks without a line of its own.
 """
-from collections import OrderedDict
+import functools
+import inspect
+from collections import OrderedDict, namedtuple
+
+from nnlib._checks import describe
+
+_NO_FORWARD = object()  # the recorded output shape before any forward
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, as torch's: the keys it did not find and the keys it did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+def _output_shape(out):
+    """The shape ``backward``'s gradient must have: the output's, or its first element's when the
+    output is a tuple (recurrent layers return ``(out, state)``); None for a plain number."""
+    while isinstance(out, (tuple, list)) and out:
+        out = out[0]
+    shape = getattr(out, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def _recording(forward):
+    """``forward``, remembering the shape of its output for the checks of ``backward``."""
+
+    @functools.wraps(forward)
+    def forward_and_record(self, *args, **kwargs):
+        out = forward(self, *args, **kwargs)
+        self._output_shape = _output_shape(out)  # the outermost forward (of a super() chain) writes last
+        return out
+
+    forward_and_record._records_output = True
+    return forward_and_record
+
+
+def _checking(backward):
+    """``backward``, refusing to run before a forward or with a ``dy`` of another shape than the output."""
+    # what the layer calls its first argument (dy, d_out, dh), for the error message
+    names = [p.name for p in inspect.signature(backward).parameters.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+    dy_name = names[1] if len(names) > 1 else "dy"
+
+    @functools.wraps(backward)
+    def check_then_backward(self, *args, **kwargs):
+        if self.__dict__.get("_in_backward"):  # a subclass's backward calling super().backward: checked already
+            return backward(self, *args, **kwargs)
+        shape = self.__dict__.get("_output_shape", _NO_FORWARD)
+        if shape is _NO_FORWARD:
+            raise RuntimeError(
+                f"{describe(self)}.backward() was called before forward(): run the forward pass first "
+                f"(y = module(x)); backward uses what it cached"
+            )
+        dy = args[0] if args else None
+        if shape is not None and hasattr(dy, "shape"):
+            if shape and not self.xp.is_array(dy):
+                raise TypeError(
+                    f"{describe(self)}.backward expects {dy_name} as {self.xp.ARRAY} (the backend of its forward), "
+                    f"got {type(dy).__module__}.{type(dy).__name__}"
+                )
+            if tuple(dy.shape) != shape:
+                raise ValueError(
+                    f"{describe(self)}.backward expects {dy_name} of shape {shape} (the shape of the forward's "
+                    f"output), got {dy_name} of shape {tuple(dy.shape)}"
+                )
+        self._in_backward = True
+        try:
+            return backward(self, *args, **kwargs)
+        finally:
+            self._in_backward = False
+
+    check_then_backward._checks_dy = True
+    return check_then_backward
 
 
 class Parameter:
@@ -45,6 +127,14 @@ class BaseModule:
     training = True
     _buffers: tuple = ()  # names of non-trainable state attributes (e.g. BatchNorm's running_mean)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # what this class brings (its own, or a mixin's such as Sequential's); inherited ones are wrapped already
+        if not getattr(cls.forward, "_records_output", False):
+            cls.forward = _recording(cls.forward)
+        if not getattr(cls.backward, "_checks_dy", False):
+            cls.backward = _checking(cls.backward)
+
     @property
     def xp(self):
         """The backend's array namespace; each backend's ``Module`` sets it (a class attribute)."""
@@ -65,39 +155,79 @@ class BaseModule:
         raise NotImplementedError(f"{type(self).__name__} must define backward")
 
     # --- the module tree -------------------------------------------------------------------
-    def named_children(self):
-        """Yield ``(name, module)`` for the direct sub-modules, in the order they were set."""
+    # A module or Parameter may sit in the tree twice (tied weights: ``m[1].weight = m[0].weight``).
+    # As in torch, the iterators below yield each one once, under its first name; ``state_dict``
+    # keeps every name, so the keys still match the torch.nn twin's.
+    def _child_items(self):
+        """Every ``(name, module)`` attribute, a module set twice included (Sequential runs both)."""
         for name, value in vars(self).items():
             if not name.startswith("_") and isinstance(value, BaseModule):
                 yield name, value
 
-    def modules(self):
-        """Yield this module and every sub-module, depth first."""
-        yield self
-        for _, child in self.named_children():
-            yield from child.modules()
+    def named_children(self):
+        """Yield ``(name, module)`` for the direct sub-modules, in the order they were set, each once."""
+        seen = set()
+        for name, child in self._child_items():
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
-    def named_parameters(self, prefix: str = ""):
-        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys."""
+    def modules(self):
+        """Yield this module and every sub-module, depth first, each once."""
+        seen = set()
+
+        def walk(module):
+            if id(module) in seen:
+                return
+            seen.add(id(module))
+            yield module
+            for _, child in module._child_items():
+                yield from walk(child)
+
+        yield from walk(self)
+
+    def _all_named_parameters(self, prefix):
         for name, value in vars(self).items():
             if name.startswith("_"):
                 continue
             if isinstance(value, Parameter):
                 yield prefix + name, value
             elif isinstance(value, BaseModule):
-                yield from value.named_parameters(prefix + name + ".")
+                yield from value._all_named_parameters(prefix + name + ".")
+
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True):
+        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys.
+
+        A Parameter shared by several layers comes once, under its first name (torch's
+        ``remove_duplicate=True``), so an optimizer steps it once with its summed gradient.
+        """
+        seen = set()
+        for name, p in self._all_named_parameters(prefix):
+            if remove_duplicate:
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+            yield name, p
 
     def parameters(self):
-        """Yield every ``Parameter`` (what an optimizer updates)."""
+        """Yield every ``Parameter`` once (what an optimizer updates)."""
         for _, p in self.named_parameters():
             yield p
 
     def named_buffers(self, prefix: str = ""):
-        """Yield ``(dotted_name, array)`` for non-trainable state such as running statistics."""
-        for name in self._buffers:
-            yield prefix + name, getattr(self, name)
-        for child_name, child in self.named_children():
-            yield from child.named_buffers(prefix + child_name + ".")
+        """Yield ``(dotted_name, array)`` for non-trainable state such as running statistics, each module once."""
+        seen = set()
+
+        def walk(module, prefix):
+            if id(module) in seen:
+                return
+            seen.add(id(module))
+            for name in module._buffers:
+                yield prefix + name, getattr(module, name)
+            for child_name, child in module._child_items():
+                yield from walk(child, prefix + child_name + ".")
+
+        yield from walk(self, prefix)
 
     def zero_grad(self) -> None:
         """Forget accumulated gradients (``grad = None``, as ``torch`` does by default)."""
@@ -105,7 +235,8 @@ class BaseModule:
             p.grad = None
 
     def num_parameters(self) -> int:
-        """Total number of trainable scalars (equals ``sum(p.numel())`` of the torch.nn twin)."""
+        """Total number of trainable scalars, a shared Parameter counted once (equals
+        ``sum(p.numel() for p in twin.parameters())`` of the torch.nn twin)."""
         total = 0
         for p in self.parameters():
             n = 1
@@ -133,7 +264,7 @@ class BaseModule:
                 yield prefix + name, self, name, True
         for name in self._buffers:
             yield prefix + name, self, name, False
-        for child_name, child in self.named_children():
+        for child_name, child in self._child_items():
             yield from child._owners(prefix + child_name + ".")
 
     def state_dict(self) -> "OrderedDict":
@@ -144,8 +275,14 @@ class BaseModule:
             state[key] = self._copy(value.data if is_param else value)
         return state
 
-    def load_state_dict(self, state, strict: bool = True):
-        """Copy arrays from ``state`` into this module; with ``strict``, the keys must match exactly."""
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from ``state`` into this module; with ``strict``, the keys must match exactly.
+
+        Returns, as torch does, ``IncompatibleKeys(missing_keys, unexpected_keys)``: with
+        ``strict=False`` the keys of this module that ``state`` lacks, and those it has in excess.
+        """
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict of arrays, got {type(state).__name__}")
         owners = {key: (owner, attr, is_param) for key, owner, attr, is_param in self._owners()}
         missing = [k for k in owners if k not in state]
         unexpected = [k for k in state if k not in owners]
@@ -153,23 +290,26 @@ class BaseModule:
             raise KeyError(
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
             )
+        # every value checked and converted before any is set: a bad one leaves the module as it was
+        loaded = {}
         for key, (owner, attr, is_param) in owners.items():
-            if key not in state:
-                continue
+            if key in state:
+                current = getattr(owner, attr)
+                loaded[key] = self._assign(current.data if is_param else current, state[key], key)
+        for key, value in loaded.items():
+            owner, attr, is_param = owners[key]
             if is_param:
-                p = getattr(owner, attr)
-                p.data = self._assign(p.data, state[key], key)
+                getattr(owner, attr).data = value
             else:
-                setattr(owner, attr, self._assign(getattr(owner, attr), state[key], key))
-        return self
+                setattr(owner, attr, value)
+        return IncompatibleKeys(missing, unexpected)
 
     def _convert_arrays(self, convert):
         """Replace every parameter's data and gradient and every buffer by ``convert(array)`` (``.to()``)."""
+        for p in self.parameters():
+            p.data = convert(p.data)
+            p.grad = None if p.grad is None else convert(p.grad)
         for m in self.modules():
-            for name, value in vars(m).items():
-                if isinstance(value, Parameter) and not name.startswith("_"):
-                    value.data = convert(value.data)
-                    value.grad = None if value.grad is None else convert(value.grad)
             for name in m._buffers:
                 setattr(m, name, convert(getattr(m, name)))
         return self
@@ -187,7 +327,7 @@ class BaseModule:
         return ""
 
     def __repr__(self):
-        children = list(self.named_children())
+        children = list(self._child_items())
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
@@ -195,27 +335,38 @@ class BaseModule:
 
 
 class SequentialMixin:
-    """``Sequential(*modules)``: forward through each module in turn, backward in reverse.
+    """``Sequential(*modules)`` or ``Sequential(OrderedDict(name=module, ...))``: forward through each
+    module in turn, backward in reverse.
 
-    Children are stored as attributes ``"0"``, ``"1"``, ... so state-dict keys match
-    ``torch.nn.Sequential`` (``0.weight``).
+    Children are stored as attributes ``"0"``, ``"1"``, ... (or the given names) so state-dict keys
+    match ``torch.nn.Sequential`` (``0.weight``). A slice keeps the names, as torch's does:
+    ``model[2:]`` has the keys ``2.weight``, ... of the layers it holds.
     """
 
     def __init__(self, *modules):
-        for i, m in enumerate(modules):
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for i, (name, m) in enumerate(items):
             if not isinstance(m, BaseModule):
                 raise TypeError(f"Sequential expects modules, got {type(m).__name__} at position {i}")
-            setattr(self, str(i), m)
+            if not isinstance(name, str) or not name or "." in name or name.startswith("_"):
+                raise ValueError(
+                    f"Sequential expects module names that are non-empty strings without '.' and not starting "
+                    f"with '_', got {name!r} at position {i}"
+                )
+            setattr(self, name, m)
 
     def __len__(self):
-        return sum(1 for _ in self.named_children())
+        return sum(1 for _ in self._child_items())
 
     def __getitem__(self, i):
-        layers = [m for _, m in self.named_children()]
-        return type(self)(*layers[i]) if isinstance(i, slice) else layers[i]
+        items = list(self._child_items())
+        return type(self)(OrderedDict(items[i])) if isinstance(i, slice) else items[i][1]
 
     def __iter__(self):
-        return (m for _, m in self.named_children())
+        return (m for _, m in self._child_items())
 
     def forward(self, x):
         for m in self:

@@ -1,4 +1,10 @@
 """Input checks shared by both backends: errors that name the module, what it expected, what came."""
+import numbers
+
+
+class AxisError(ValueError, IndexError):
+    """A ``dim`` outside the input's dimensions. Both a ValueError (nnlib's errors for bad input) and an
+    IndexError (what torch raises), as NumPy's ``AxisError`` is."""
 
 
 def describe(who) -> str:
@@ -22,6 +28,27 @@ def check_size(who, x, dim: int, size: int, what: str) -> None:
         raise ValueError(
             f"{describe(who)} expects {size} {what} in dimension {dim}, "
             f"got input of shape {tuple(x.shape)}"
+        )
+
+
+def check_count(who, name: str, value, minimum: int = 0) -> int:
+    """``value`` as an int, or TypeError unless it is one and ValueError unless ``value >= minimum``
+    (a layer size such as ``in_features``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{describe(who)} expects {name} to be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{describe(who)} expects {name} >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_dim(who, x, dim) -> None:
+    """Raise :class:`AxisError` unless ``dim`` names an axis of ``x`` (-ndim <= dim < ndim)."""
+    n = x.ndim
+    if n == 0:
+        raise AxisError(f"{describe(who)} expects an input with at least one dimension, got a 0-D input")
+    if not -n <= dim < n:
+        raise AxisError(
+            f"{describe(who)} expects dim in [{-n}, {n - 1}] for a {n}-D input of shape {tuple(x.shape)}, got dim={dim}"
         )
 
 

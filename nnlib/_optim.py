@@ -13,6 +13,8 @@ dtype and device); per-parameter state (``exp_avg``, ``momentum_buffer``, ...) i
 the parameter's first step and starts from zero, as the documented algorithms initialise it.
 """
 import math
+import numbers
+import warnings
 from bisect import bisect_right
 from collections import defaultdict
 from functools import reduce
@@ -79,6 +81,17 @@ class Optimizer:
                     f"{type(self).__name__} can only optimize nnlib Parameters, got {type(p).__name__}; "
                     f"pass model.parameters()"
                 )
+        unique = list({id(p): p for p in params}.values())
+        if len(unique) != len(params):
+            # torch's warning; torch would then step such a parameter once per copy, we step it once
+            warnings.warn(
+                f"{type(self).__name__}: optimizer contains a parameter group with duplicate parameters; "
+                f"in future, this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                f"information (each is kept once, so it is stepped once)",
+                UserWarning,
+                stacklevel=3,
+            )
+            params = unique
         taken = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in taken for p in params):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
@@ -107,8 +120,14 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define _update")
 
     def _check_options(self, options) -> None:
-        """Raise ValueError, with torch's wording, for a hyper-parameter outside its range."""
+        """Raise TypeError for a hyper-parameter that is not a number where the default is one (``lr='0.1'``),
+        and ValueError, with torch's wording, for one outside its range."""
         name = type(self).__name__
+        for key, default in self.defaults.items():
+            value = options[key]
+            if isinstance(default, numbers.Real) and not isinstance(default, bool):
+                if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name} expects {key} to be a number, got {value!r} ({type(value).__name__})")
         if not options["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {options['lr']} ({name} expects lr >= 0)")
         if not options["weight_decay"] >= 0.0:
@@ -218,7 +237,8 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  decoupled_weight_decay=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
@@ -227,7 +247,13 @@ class Adam(Optimizer):
         name = type(self).__name__
         if not options["eps"] >= 0.0:
             raise ValueError(f"Invalid epsilon value: {options['eps']} ({name} expects eps >= 0)")
-        for i, beta in enumerate(options["betas"]):
+        betas = options["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name} expects betas as a pair (beta1, beta2), got {betas!r}")
+        for beta in betas:
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
+                raise TypeError(f"{name} expects betas to be numbers, got {betas!r}")
+        for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta} ({name} expects 0 <= beta < 1)")
 
@@ -264,12 +290,25 @@ class AdamW(Adam):
 
 
 # --- learning-rate schedules -----------------------------------------------------------------
-class LRScheduler:
-    """Sets each group's ``lr`` from its initial lr and the epoch; call ``step()`` once per epoch,
-    after ``optimizer.step()``, as with ``torch.optim.lr_scheduler``.
+def _check_positive_int(who, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{who} expects {name} to be a positive int, got {value!r}")
 
-    Subclasses give the closed form ``_lr_at(base_lr, epoch)``; torch computes the same numbers
-    by multiplying the previous lr (a "chainable" form), which agrees to rounding.
+
+def _check_number(who, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who} expects {name} to be a number, got {value!r} ({type(value).__name__})")
+
+
+class LRScheduler:
+    """Sets each group's ``lr`` once per epoch; call ``step()`` once per epoch, after
+    ``optimizer.step()``, as with ``torch.optim.lr_scheduler``.
+
+    As torch's, each step changes the optimizer's CURRENT lr (``get_lr`` multiplies or shifts
+    ``group["lr"]``: the "chainable" form), so two schedulers on one optimizer compose (StepLR and
+    ExponentialLR multiply their factors) and an lr set by hand carries on from where it was set.
+    ``_closed_form_lr()`` gives the same numbers from ``base_lrs`` and the epoch alone; SequentialLR
+    uses it to start a scheduler at its epoch 0.
     """
 
     def __init__(self, optimizer):
@@ -280,21 +319,40 @@ class LRScheduler:
             group.setdefault("initial_lr", group["lr"])  # the first scheduler on an optimizer fixes the base lrs
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = -1
-        self.step()
+        self._initial_step()
 
-    def _lr_at(self, base_lr, epoch):
-        raise NotImplementedError(f"{type(self).__name__} must define _lr_at")
+    def _initial_step(self) -> None:
+        """Epoch 0: the first ``step``, which sets the starting lrs (``_is_initial`` while it runs)."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def _current_lrs(self) -> list:
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def get_lr(self) -> list:
-        """The learning rates for epoch ``last_epoch``, one per parameter group."""
-        return [self._lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
+        """The learning rates for epoch ``last_epoch``, one per parameter group, from the current ones."""
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr")
 
     def step(self) -> None:
         """Move on one epoch and set the optimizer's learning rates."""
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._step_count += 1
+        self._update_lr()
+
+    def _update_lr(self, epoch=None) -> None:
+        """Set the lrs of epoch ``last_epoch + 1`` (chainable), or of ``epoch`` (closed form where there is one)."""
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def get_last_lr(self) -> list:
         """The learning rates set by the last ``step()``, one per parameter group."""
@@ -302,45 +360,81 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """StepLR: lr = base_lr * gamma^floor(epoch / step_size) (decay by gamma every step_size epochs)."""
+    """StepLR: lr = base_lr * gamma^floor(epoch / step_size) (decay by gamma every step_size epochs).
+
+    Chainable form: every step_size-th epoch multiplies the current lr by gamma.
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1):
+        _check_positive_int("StepLR", "step_size", step_size)
+        _check_number("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
-    def _lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
-    """ExponentialLR: lr = base_lr * gamma^epoch."""
+    """ExponentialLR: lr = base_lr * gamma^epoch.  Chainable form: each epoch multiplies the current lr by gamma."""
 
     def __init__(self, optimizer, gamma):
+        _check_number("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
-    def _lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma**epoch
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
     """CosineAnnealingLR: lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
 
     From base_lr at epoch 0 down to eta_min at epoch T_max (and, like torch's, back up after it).
+    Chainable form (torch's): each epoch scales the distance lr - eta_min by the ratio of two
+    consecutive cosine factors, (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)); at the bottom
+    of the cosine, where that ratio is 0 / 0, it adds the rise of the next half period instead.
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0):
+        _check_number("CosineAnnealingLR", "T_max", T_max)
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR expects T_max > 0 (the epochs of one half cosine), got {T_max!r}")
+        _check_number("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 
-    def _lr_at(self, base_lr, epoch):
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def get_lr(self):
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if (t - 1 - T) % (2 * T) == 0:
+            return [lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for lr, base_lr in zip(self._current_lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
     """LinearLR (linear warm-up): lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters).
 
     start = start_factor, end = end_factor: from start_factor * base_lr up to end_factor * base_lr.
+    Chainable form: epoch 0 multiplies the current lr by start_factor, each later epoch up to
+    total_iters by the ratio of consecutive factors.
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
@@ -353,12 +447,24 @@ class LinearLR(LRScheduler):
             raise ValueError(
                 f"Ending multiplicative factor expected to be between 0 and 1. (LinearLR got end_factor={end_factor})"
             )
+        # torch accepts 0 and then stays at start_factor for good; a warm-up needs at least one step
+        _check_positive_int("LinearLR", "total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer)
 
-    def _lr_at(self, base_lr, epoch):
-        progress = min(epoch, self.total_iters) / self.total_iters
-        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+    def get_lr(self):
+        t, start, end = self.last_epoch, self.start_factor, self.end_factor
+        if t == 0:
+            return [lr * start for lr in self._current_lrs()]
+        if self._is_initial or t > self.total_iters:
+            return self._current_lrs()
+        ratio = 1 + (end - start) / (self.total_iters * start + (t - 1) * (end - start))
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        progress = min(self.last_epoch, self.total_iters) / self.total_iters
+        return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+                for base_lr in self.base_lrs]
 
 
 class SequentialLR(LRScheduler):
@@ -390,13 +496,13 @@ class SequentialLR(LRScheduler):
         self.optimizer = optimizer
         self._schedulers, self._milestones = schedulers, milestones
         self.last_epoch = 0
-        # building the schedulers moved the lrs and their epochs: start again from epoch 0 of the first
+        # building the schedulers moved the lrs and their epochs: undo that, then start the first one again
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
         for scheduler in schedulers:
-            scheduler.last_epoch = -1
+            scheduler.last_epoch -= 1
         first = schedulers[bisect_right(milestones, 0)]
-        first.step()
+        first._initial_step()
         self._last_lr = first.get_last_lr()
 
     def step(self) -> None:
@@ -405,8 +511,9 @@ class SequentialLR(LRScheduler):
         i = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[i]
         if i > 0 and self._milestones[i - 1] == self.last_epoch:
-            scheduler.last_epoch = -1
-        scheduler.step()
+            scheduler._update_lr(0)  # its epoch 0 from base_lrs (closed form), whatever the lr was
+        else:
+            scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
 
@@ -419,12 +526,21 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``parameters``: Parameters (those with ``grad=None`` are skipped). Each ``p.grad`` is
     replaced by a new, scaled array (never changed in place: it may be shared).
     """
+    _check_number("clip_grad_norm_", "max_norm", max_norm)
+    try:
+        norm_type = float(norm_type)  # torch also accepts the string 'inf'
+    except (TypeError, ValueError):
+        raise TypeError(f"clip_grad_norm_ expects norm_type to be a number or 'inf', got {norm_type!r}") from None
+    if not norm_type > 0:
+        raise ValueError(
+            f"clip_grad_norm_ expects norm_type > 0 (2.0 for the Euclidean norm, math.inf for the largest entry), "
+            f"got {norm_type}"
+        )
     if isinstance(parameters, Parameter):
         parameters = [parameters]
-    params = [p for p in parameters if p.grad is not None]
+    params = list({id(p): p for p in parameters if p.grad is not None}.values())  # a shared one counts once
     if not params:
         return 0.0
-    norm_type = float(norm_type)
     if norm_type == math.inf:
         total = reduce(_maximum, [abs(p.grad).max() for p in params])
     else:

@@ -128,8 +128,14 @@ class GradcheckResult:
         return "\n".join(lines)
 
 
+# The default upstream gradient comes from a stream of its own: ``default_rng(seed)`` alone would
+# repeat the very values of an input drawn the common way (``default_rng(0).standard_normal``), and
+# dy = x makes sum(BatchNorm(x) * x) nearly flat, so a correct BatchNorm would fail the check.
+_DY_STREAM = 0x6772_6164  # "grad"
+
+
 def _random_like(y, seed):
-    dy = np.random.default_rng(seed).standard_normal(tuple(y.shape))
+    dy = np.random.default_rng([_DY_STREAM, seed]).standard_normal(tuple(y.shape))
     if is_tensor(y):
         import torch
 
@@ -151,8 +157,11 @@ def gradcheck(module, x, dy=None, eps=1e-6, seed=0) -> GradcheckResult:
 
     module: a module of either backend with float64 parameters; x: its input (NumPy array or
     a float64 tensor on the module's device; integer inputs such as token ids are not
-    differentiated). dy: upstream gradient shaped like the output (random N(0, 1) if None).
+    differentiated). dy: upstream gradient shaped like the output (random N(0, 1) if None, from a
+    generator seeded by ``seed`` but independent of ``default_rng(seed)``).
     Returns a :class:`GradcheckResult` with the error of the input gradient and of each parameter.
+    The module's buffers (BatchNorm's running statistics) are restored afterwards: the many forward
+    passes of a train-mode check leave no trace.
     """
     who = repr(module).splitlines()[0]
     params = list(module.named_parameters())
@@ -162,7 +171,19 @@ def gradcheck(module, x, dy=None, eps=1e-6, seed=0) -> GradcheckResult:
     for name, p in params:
         _require_float64(f"gradcheck of {who}", f"parameter {name!r}", p.data)
     x = _copy(x)
+    buffers = {name: _copy(value) for name, value in _all_buffers(module)}
+    try:
+        return _gradcheck(module, x, dy, eps, seed, who, params, differentiate_x)
+    finally:
+        module.load_state_dict(buffers, strict=False)
 
+
+def _all_buffers(module):
+    """``(state-dict key, array)`` of every buffer, under every name (load_state_dict restores each)."""
+    return [(key, getattr(owner, attr)) for key, owner, attr, is_param in module._owners() if not is_param]
+
+
+def _gradcheck(module, x, dy, eps, seed, who, params, differentiate_x):
     module.zero_grad()
     y = _first(module(x))
     dy = _random_like(y, seed) if dy is None else dy

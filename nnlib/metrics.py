@@ -42,6 +42,8 @@ def _labels(who, y, name):
         raise ValueError(f"{who} expects {name} as class labels of shape (N,), got shape {y.shape}{hint}")
     if y.dtype == bool:
         return y.astype(np.int64)
+    if np.issubdtype(y.dtype, np.complexfloating):
+        raise ValueError(f"{who}: complex data not supported (got {name} of dtype {y.dtype}), as in scikit-learn")
     if np.issubdtype(y.dtype, np.integer):
         return y.astype(np.int64)
     if np.issubdtype(y.dtype, np.floating):
@@ -159,13 +161,29 @@ def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
     return np.bincount(i * k + j, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
+def _real_values(who, y, name):
+    """``y`` as float64, or a ValueError where scikit-learn raises one: complex values, values that are
+    not numbers (text, None), NaN or infinity (a score of NaN, inf or 0 would hide the problem)."""
+    if np.issubdtype(y.dtype, np.complexfloating):
+        raise ValueError(f"{who}: complex data not supported (got {name} of dtype {y.dtype}), as in scikit-learn")
+    try:
+        y = y.astype(np.float64)  # numeric text such as "1.5" is read as a number, as scikit-learn does
+    except (TypeError, ValueError):
+        raise ValueError(f"{who} expects numbers in {name}, got values of dtype {y.dtype} such as {y.ravel()[:3].tolist()}") from None
+    if np.isnan(y).any():
+        raise ValueError(f"{who}: input {name} contains NaN (at index {np.flatnonzero(np.isnan(y).ravel())[:3].tolist()})")
+    if np.isinf(y).any():
+        raise ValueError(f"{who}: input {name} contains infinity (at index {np.flatnonzero(np.isinf(y).ravel())[:3].tolist()})")
+    return y
+
+
 def _regression_pair(who, y_true, y_pred):
     y_true, y_pred = _check_pair(who, y_true, y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{who} expects y_true and y_pred of the same shape, got {y_true.shape} and {y_pred.shape}")
     if y_true.ndim > 2:
         raise ValueError(f"{who} expects targets of shape (N,) or (N, outputs), got {y_true.shape}")
-    return y_true.astype(np.float64), y_pred.astype(np.float64)
+    return _real_values(who, y_true, "y_true"), _real_values(who, y_pred, "y_pred")
 
 
 def mean_absolute_error(y_true, y_pred) -> float:

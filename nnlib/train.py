@@ -260,7 +260,8 @@ def _loss_of(model, loss_fn, outputs, y):
 def predict(model, X, batch_size=512) -> np.ndarray:
     """The model's outputs on ``X`` as a NumPy array, computed in eval mode in batches.
 
-    The model's previous mode (train/eval) is restored afterwards.
+    The model's previous mode (train/eval) is restored afterwards. An empty ``X`` gives the model's
+    (empty) output on it, e.g. shape (0, C).
     """
     was_training = model.training
     model.eval()
@@ -269,6 +270,8 @@ def predict(model, X, batch_size=512) -> np.ndarray:
         with _namespace(model).no_grad():
             for xb in batches(X, batch_size=batch_size, shuffle=False):
                 outputs.append(to_numpy(_first_output(model(_as_model_input(model, xb)))))
+            if not outputs:  # an empty X: the model's own output on the empty batch, (0, outputs...), as torch
+                outputs.append(to_numpy(_first_output(model(_as_model_input(model, X)))))
     finally:
         model.train(was_training)
     return np.concatenate(outputs, axis=0)

@@ -231,8 +231,10 @@ def test_float32_works_in_both_backends():
     ref = torch.nn.Conv2d(3, 4, 3, padding=1)
     expected = ref(torch.from_numpy(x)).detach().numpy()
     state = {k: v.detach() for k, v in ref.state_dict().items()}
-    a = nnp.Conv2d(3, 4, 3, padding=1, dtype=np.float32).load_state_dict({k: v.numpy() for k, v in state.items()})
-    b = ntorch.Conv2d(3, 4, 3, padding=1, device="cpu").load_state_dict(state)
+    a = nnp.Conv2d(3, 4, 3, padding=1, dtype=np.float32)
+    a.load_state_dict({k: v.numpy() for k, v in state.items()})
+    b = ntorch.Conv2d(3, 4, 3, padding=1, device="cpu")
+    b.load_state_dict(state)
     for y in (a(x), b(torch.from_numpy(x))):
         assert y.dtype in (np.float32, torch.float32)
         np.testing.assert_allclose(np.asarray(y), expected, atol=1e-5)

@@ -96,12 +96,14 @@ def test_load_state_dict_rejects_wrong_keys_and_shapes():
 def test_save_and_load_round_trip_without_pickle(tmp_path):
     a = nnp.Sequential(nnp.Linear(3, 4), nnp.Linear(4, 2))
     nnp.save(a, tmp_path / "w.npz")
-    b = nnp.Sequential(nnp.Linear(3, 4), nnp.Linear(4, 2)).load_state_dict(nnp.load(tmp_path / "w.npz"))
+    b = nnp.Sequential(nnp.Linear(3, 4), nnp.Linear(4, 2))
+    b.load_state_dict(nnp.load(tmp_path / "w.npz"))
     for (k, v), w in zip(a.state_dict().items(), b.state_dict().values()):
         np.testing.assert_array_equal(v, w, err_msg=k)
     t = ntorch.Linear(3, 2, device="cpu")
     ntorch.save(t, tmp_path / "w.pt")
-    u = ntorch.Linear(3, 2, device="cpu").load_state_dict(ntorch.load(tmp_path / "w.pt"))
+    u = ntorch.Linear(3, 2, device="cpu")
+    u.load_state_dict(ntorch.load(tmp_path / "w.pt"))
     assert torch.equal(t.weight.data, u.weight.data)
 
 
@@ -169,6 +171,7 @@ def test_torch_backend_defaults_to_cuda_when_available_else_cpu():
 @pytest.mark.cuda
 def test_linear_parity_on_cuda():
     a = nnp.Linear(4, 3)
-    b = ntorch.Linear(4, 3, device="cuda", dtype=torch.float64).load_state_dict(a.state_dict())
+    b = ntorch.Linear(4, 3, device="cuda", dtype=torch.float64)
+    b.load_state_dict(a.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 4))
     np.testing.assert_allclose(a(x), b(tensor(x, device="cuda")).cpu().numpy(), atol=1e-12)

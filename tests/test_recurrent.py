@@ -180,7 +180,8 @@ def test_embedding_matches_torch_nn_embedding_and_adds_gradients_of_repeated_ids
     y_ref = ref(torch.as_tensor(ids, device=TEST_DEVICE))
     (y_ref * tensor(dy)).sum().backward()
     for nn in BACKENDS:
-        m = build(nn, "Embedding", 7, 3).load_state_dict({"weight": convert(nn, to_numpy(ref.weight))})
+        m = build(nn, "Embedding", 7, 3)
+        m.load_state_dict({"weight": convert(nn, to_numpy(ref.weight))})
         ids_nn = torch.as_tensor(ids, device=TEST_DEVICE) if nn is ntorch else ids
         assert_close(m(ids_nn), y_ref, f"{nn.BACKEND}: output")
         assert m.backward(convert(nn, dy)) is None, "integer ids have no gradient"

@@ -3,7 +3,10 @@
 Each backward docstring gives its equation; notebook 02 derives them (section 2, "Five activations
 and their derivatives"; softmax in section 6).
 """
+import numbers
+
 from nnlib._base import BaseModule as Module
+from nnlib._checks import check_dim
 from nnlib.core.namespace import array_namespace
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
@@ -14,6 +17,13 @@ def log_softmax(x, dim):
     xp = array_namespace(x)
     z = x - xp.amax(x, axis=dim, keepdims=True)
     return z - xp.log(xp.exp(z).sum(axis=dim, keepdims=True))
+
+
+def _check_dim_arg(name, dim):
+    """``dim`` as an int; torch's ``dim=None`` (a guess of the axis, deprecated there) is refused."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name} expects dim to be an int (the axis to normalize over), got {dim!r}")
+    return int(dim)
 
 
 class Sigmoid(Module):
@@ -96,10 +106,11 @@ class Softmax(Module):
     """
 
     def __init__(self, dim=-1):
-        self.dim = dim
+        self.dim = _check_dim_arg("Softmax", dim)
 
     def forward(self, x):
         self.xp.check_array(self, x)
+        check_dim(self, x, self.dim)
         self._y = self.xp.exp(log_softmax(x, self.dim))
         return self._y
 
@@ -117,10 +128,11 @@ class LogSoftmax(Module):
     """LogSoftmax: y_i = x_i - log sum_j exp(x_j) along ``dim``.  x: (*) -> y: (*), same shape."""
 
     def __init__(self, dim=-1):
-        self.dim = dim
+        self.dim = _check_dim_arg("LogSoftmax", dim)
 
     def forward(self, x):
         self.xp.check_array(self, x)
+        check_dim(self, x, self.dim)
         self._y = log_softmax(x, self.dim)
         return self._y
 

@@ -57,6 +57,15 @@ def _output_size(who, shape, kernel_size, stride, padding):
     return (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
 
 
+def _check_nonempty_sample(who, x):
+    """Raise ValueError unless every axis but the batch is non-empty (torch allows only an empty batch)."""
+    if 0 in tuple(x.shape[1:]):
+        raise ValueError(
+            f"{describe(who)} expects non-empty channels, height and width (only the batch may be empty, "
+            f"as in torch), got input of shape {tuple(x.shape)}"
+        )
+
+
 def im2col(x, kernel_size, stride=1, padding=0, fill=0.0):
     """Every patch the kernel sees, as a column (``torch.nn.functional.unfold``'s layout).
 
@@ -69,8 +78,10 @@ def im2col(x, kernel_size, stride=1, padding=0, fill=0.0):
     n, c = x.shape[:2]
     # a strided view (no copy): windows[n, c, i, j] is the (kH, kW) patch under output pixel (i, j)
     windows = xp.windows2d(xp.pad2d(x, (ph, pw), fill), (kh, kw), (sh, sw))
+    h_out, w_out = windows.shape[2:4]
     # the one copy: kernel offsets (a, b) before output pixels (i, j), as unfold orders them
-    return xp.permute_dims(windows, (0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, -1)
+    # (every size spelled out: with an empty batch, a -1 in reshape would be ambiguous)
+    return xp.permute_dims(windows, (0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, h_out * w_out)
 
 
 def col2im(cols, output_size, kernel_size, stride=1, padding=0):
@@ -121,7 +132,7 @@ def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
     c_out = weight.shape[0]
     if cols is None:
         cols = im2col(x, weight.shape[2:], stride, padding)
-    dy2 = dy.reshape(dy.shape[0], c_out, -1)  # (N, C_out, H_out*W_out)
+    dy2 = dy.reshape(dy.shape[0], c_out, dy.shape[2] * dy.shape[3])  # (N, C_out, H_out*W_out)
     dweight = (dy2 @ cols.swapaxes(1, 2)).sum(axis=0).reshape(weight.shape)
     dbias = dy2.sum(axis=(0, 2))
     dcols = weight.reshape(c_out, -1).T @ dy2  # (N, C_in*kH*kW, H_out*W_out)
@@ -187,21 +198,29 @@ def max_pool2d_forward_naive(x, kernel_size, stride=None, padding=0):
 
 @manual_backward
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
-    """Each output sends its gradient to the first maximum of its window (row-major), as torch does."""
+    """Each output sends its gradient to the pixel its window picked, by torch's rule: scanning the
+    window's real pixels (never the padding) row by row, keep the first one strictly larger than
+    every pixel before it, or any NaN (so the last NaN wins); a window of only -inf keeps its first pixel."""
     (kh, kw) = _int_pair("max_pool2d", kernel_size, "kernel_size", 1)
     (sh, sw) = _int_pair("max_pool2d", kernel_size if stride is None else stride, "stride", 1)
     (ph, pw) = _int_pair("max_pool2d", padding, "padding", 0)
     _, _, h, w = x.shape
-    x_pad = array_namespace(x).pad2d(x, (ph, pw), -math.inf)
-    dx_pad = array_namespace(x).zeros_like(x_pad)
+    dx = array_namespace(x).zeros_like(x)
     for n in range(dy.shape[0]):
         for c in range(dy.shape[1]):
             for i in range(dy.shape[2]):
                 for j in range(dy.shape[3]):
-                    window = x_pad[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
-                    a, b = divmod(int(window.argmax()), kw)  # argmax: the first maximum, row-major
-                    dx_pad[n, c, i * sh + a, j * sw + b] += dy[n, c, i, j]
-    return dx_pad[:, :, ph : ph + h, pw : pw + w]
+                    # the window in the input's coordinates, clipped to the real pixels
+                    rows = range(max(i * sh - ph, 0), min(i * sh - ph + kh, h))
+                    columns = range(max(j * sw - pw, 0), min(j * sw - pw + kw, w))
+                    best, best_value = (rows[0], columns[0]), -math.inf
+                    for r in rows:
+                        for q in columns:
+                            value = float(x[n, c, r, q])
+                            if value > best_value or math.isnan(value):
+                                best, best_value = (r, q), value
+                    dx[n, c, best[0], best[1]] += dy[n, c, i, j]
+    return dx
 
 
 # --- layers --------------------------------------------------------------------------------
@@ -239,6 +258,7 @@ class Conv2d(Module):
         self.xp.check_array(self, x, self.weight.data.dtype, self.weight.data.device)
         check_ndim(self, x, 4, "(N, C_in, H, W)")
         check_size(self, x, 1, self.in_channels, "channels")
+        _check_nonempty_sample(self, x)
         _output_size(self, x.shape, self.kernel_size, self.stride, self.padding)
         self._x = x
         self._cols = im2col(x, self.kernel_size, self.stride, self.padding)  # backward needs it again for dW
@@ -282,13 +302,17 @@ class _Pool2d(Module):
         """x: (N, C, H, W) -> (N, C, kH*kW, H_out*W_out): each window as a column, padded with ``fill``."""
         self.xp.check_array(self, x)
         check_ndim(self, x, 4, "(N, C, H, W)")
+        _check_nonempty_sample(self, x)
         self._out = _output_size(self, x.shape, self._k, self._s, self._p)
         self._x_shape = x.shape
-        return im2col(x, self._k, self._s, self._p, fill).reshape(*x.shape[:2], self._k[0] * self._k[1], -1)
+        windows = self._k[0] * self._k[1]
+        return im2col(x, self._k, self._s, self._p, fill).reshape(*x.shape[:2], windows, self._out[0] * self._out[1])
 
     def _to_input(self, dcols):
         """(N, C, kH*kW, H_out*W_out) window gradients -> (N, C, H, W), overlapping windows summed."""
-        return col2im(dcols.reshape(self._x_shape[0], -1, dcols.shape[-1]), self._x_shape[2:], self._k, self._s, self._p)
+        n, c = self._x_shape[:2]
+        cols = dcols.reshape(n, c * dcols.shape[2], dcols.shape[3])
+        return col2im(cols, self._x_shape[2:], self._k, self._s, self._p)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -296,7 +320,9 @@ class _Pool2d(Module):
 
 class MaxPool2d(_Pool2d):
     """MaxPool2d: y[n, c, i, j] = max of x's (kH, kW) window at (i*sH, j*sW), padding -inf.
-    x: (N, C, H, W) -> y: (N, C, H_out, W_out). The gradient goes to the window's first maximum (row-major), as torch's.
+    x: (N, C, H, W) -> y: (N, C, H_out, W_out). The gradient goes to the window's first maximum
+    (row-major) as torch's; with NaN, to the window's last NaN, and in a window of only -inf to its
+    first real pixel, as torch's too (``max_pool2d_backward_naive`` spells the rule out).
 
     >>> import numpy as np, nnlib.numpy as nn
     >>> pool = nn.MaxPool2d(2)
@@ -311,14 +337,33 @@ class MaxPool2d(_Pool2d):
     def forward(self, x):
         cols = self._columns(x, fill=-math.inf)
         # (N, C, H_out*W_out): each window's maximum and where it is (the first one, as torch picks)
-        y, self._argmax = self.xp.max_argmax(cols, axis=2)
+        y, argmax = self.xp.max_argmax(cols, axis=2)
+        self._argmax = self._as_torch_picks(cols, y, argmax)
         return y.reshape(*x.shape[:2], *self._out)
+
+    def _as_torch_picks(self, cols, y, argmax):
+        """The window entry torch's max pooling sends the gradient to, where it differs from the
+        first maximum ``argmax``: a window with NaN picks its LAST NaN (torch keeps any NaN it
+        meets), and a window of only -inf picks its first REAL pixel, never the -inf padding.
+        Both are checked on y first, so finite inputs pay one comparison."""
+        xp = self.xp
+        if self._p != (0, 0) and bool((y == -math.inf).any()):
+            # the first real pixel of each window: im2col of ones, padded with zeros (the same for every n, c)
+            ones = xp.ones((1, 1, *self._x_shape[2:]), dtype=cols.dtype, device=cols.device)
+            _, first_real = xp.max_argmax(im2col(ones, self._k, self._s, self._p, 0.0), axis=1)  # (1, L)
+            argmax = xp.where(y == -math.inf, first_real[None], argmax)
+        nan = xp.isnan(y)
+        if bool(nan.any()):
+            offsets = xp.arange(cols.shape[2], device=cols.device)[:, None]  # (kH*kW, 1)
+            last_nan = xp.amax(xp.where(xp.isnan(cols), offsets, -1), axis=2)
+            argmax = xp.where(nan, last_nan, argmax)
+        return argmax
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere
         (the max is locally the identity of that one input). Notebook 12, section 6."""
         offsets = self.xp.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
-        dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, -1)
+        dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, dy.shape[2] * dy.shape[3])
         return self._to_input(dcols)
 
 
@@ -334,5 +379,6 @@ class AvgPool2d(_Pool2d):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).
         Notebook 12, section 6."""
         size = self._k[0] * self._k[1]
-        dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, -1) / size, (*dy.shape[:2], size, math.prod(dy.shape[2:])))
+        windows = dy.shape[2] * dy.shape[3]
+        dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, windows) / size, (*dy.shape[:2], size, windows))
         return self._to_input(dcols)

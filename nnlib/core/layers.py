@@ -4,7 +4,7 @@ import numbers
 
 from nnlib._base import BaseModule as Module
 from nnlib._base import Parameter
-from nnlib._checks import check_ndim, check_size, describe
+from nnlib._checks import check_count, check_ndim, check_size, describe
 from nnlib.random import uniform
 
 __all__ = ["Linear", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]
@@ -14,7 +14,8 @@ class Linear(Module):
     """Linear: y = x W^T + b.  x: (*, in_features) -> y: (*, out_features).
 
     ``weight``: (out_features, in_features), ``bias``: (out_features,), both drawn from
-    U(-1/sqrt(in_features), 1/sqrt(in_features)) as ``torch.nn.Linear`` does.
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) as ``torch.nn.Linear`` does (``in_features=0``
+    is allowed, as in torch: the output is then the bias, which starts at 0).
 
     >>> import numpy as np, nnlib, nnlib.numpy as nn
     >>> _ = nnlib.manual_seed(0)
@@ -31,8 +32,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         dtype, device = self.xp.resolve_dtype(dtype, device)
-        self.in_features, self.out_features = in_features, out_features
-        bound = 1 / math.sqrt(in_features)
+        self.in_features = check_count("Linear", "in_features", in_features)
+        self.out_features = check_count("Linear", "out_features", out_features)
+        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0  # torch's bound for an empty fan-in
         new = lambda shape: Parameter(self.xp.asarray(uniform(-bound, bound, shape), dtype=dtype, device=device))
         self.weight = new((out_features, in_features))
         self.bias = new((out_features,)) if bias else None
@@ -52,8 +54,9 @@ class Linear(Module):
         dx = dy W,  dW = dy^T x,  db = sum of dy over the rows (every leading axis of x counts as rows).
         Derived in notebook 06, section 2 ("Vectorized: each layer's backward").
         """
-        x2 = self._x.reshape(-1, self.in_features)
-        dy2 = dy.reshape(-1, self.out_features)
+        rows = math.prod(dy.shape[:-1])  # spelled out: with no rows or no features, -1 would be ambiguous
+        x2 = self._x.reshape(rows, self.in_features)
+        dy2 = dy.reshape(rows, self.out_features)
         self.weight.accumulate(dy2.T @ x2)
         if self.bias is not None:
             self.bias.accumulate(dy2.sum(axis=0))
@@ -145,6 +148,8 @@ class _BatchNorm(Module):
     training and the running ones in eval. Running statistics follow torch:
     running = (1 - momentum) * running + momentum * batch, using the UNBIASED batch variance;
     ``momentum=None`` gives the cumulative average (momentum = 1 / num_batches_tracked).
+    An empty batch (no values per channel) gives an empty output and leaves the running statistics
+    as they were (only ``num_batches_tracked`` counts it), as torch does.
     """
 
     _ndims: tuple = ()
@@ -181,7 +186,14 @@ class _BatchNorm(Module):
         shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcastable against x
         n = math.prod(x.shape) // self.num_features  # values per channel
         self._use_batch_stats = self.training or not self.track_running_stats
-        if self._use_batch_stats:
+        if self._use_batch_stats and n == 0:
+            # no values to take statistics of: the output is empty whatever mean and var are
+            mean = xp.zeros((1, self.num_features) + (1,) * (x.ndim - 2), dtype=x.dtype, device=x.device)
+            var = mean + 1
+            if self.training and self.track_running_stats:
+                with xp.no_grad():
+                    self.num_batches_tracked += 1
+        elif self._use_batch_stats:
             if n == 1:
                 raise ValueError(
                     f"{describe(self)}: Expected more than 1 value per channel when training, "
@@ -223,7 +235,7 @@ class _BatchNorm(Module):
             self.weight.accumulate((dy * x_hat).sum(axis=axes))
             self.bias.accumulate(dy.sum(axis=axes))
             dx_hat = dy * self.weight.data.reshape((1, -1) + (1,) * (dy.ndim - 2))
-        if not self._use_batch_stats:
+        if not self._use_batch_stats or math.prod(x_hat.shape) == 0:  # an empty batch: no means to take
             return dx_hat * self._inv_std
         return self._inv_std * (
             dx_hat - dx_hat.mean(axis=axes, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)

@@ -4,7 +4,8 @@ A loss is a module with ``loss = criterion(pred, target)`` (a scalar: a NumPy fl
 built from differentiable ops, so ``torch.autograd`` can check ``backward``) and
 ``dpred = criterion.backward()`` (d loss / d pred, from what forward cached). ``reduction='mean'``
 (default) averages over the elements (over the targets' weights for CrossEntropyLoss/NLLLoss with
-``weight``), ``'sum'`` adds them up, as torch.nn. Notebook 03 derives each gradient.
+``weight``), ``'sum'`` adds them up, as torch.nn. As torch's, the mean of an empty batch is NaN
+(0 / 0) and its sum 0. Notebook 03 derives each gradient.
 """
 import math
 import numbers
@@ -53,7 +54,9 @@ class _Loss(Module):
 
     def _reduce(self, losses):
         """Sum of the element losses, divided by their count for 'mean'; caches that divisor for backward."""
-        self._scale = 1.0 if self.reduction == "sum" else 1.0 / math.prod(losses.shape)
+        count = math.prod(losses.shape)
+        # the mean of no elements is 0 / 0 = NaN, as in torch (the gradient is empty anyway)
+        self._scale = 1.0 if self.reduction == "sum" else 1.0 / count if count else math.nan
         return losses.sum() * self._scale
 
     def extra_repr(self):
@@ -142,9 +145,20 @@ class BCEWithLogitsLoss(_Loss):
         if self.pos_weight is None:
             self._w = 1.0
         else:
+            self._check_pos_weight(x)
             self._w = 1 + (xp.asarray(self.pos_weight, dtype=x.dtype, device=x.device) - 1) * target
         softplus_neg_x = xp.log1p(xp.exp(-xp.abs(x))) + (-x).clip(min=0)  # log(1 + exp(-x)), stably
         return self._reduce((1 - target) * x + self._w * softplus_neg_x)
+
+    def _check_pos_weight(self, x):
+        """pos_weight must broadcast to the input's shape (aligned from the last axis, each size 1 or the input's)."""
+        pw, shape = tuple(self.pos_weight.shape), tuple(x.shape)
+        padded = (1,) * max(len(pw) - len(shape), 0) + shape  # pos_weight may have more axes only if they are 1
+        if any(p not in (1, s) for p, s in zip(pw, padded[len(padded) - len(pw):])):
+            raise ValueError(
+                f"{describe(self)} expects pos_weight broadcastable to the input (prediction) of shape {shape} "
+                f"(e.g. one weight per class, shape ({shape[-1] if shape else 1},)), got pos_weight of shape {pw}"
+            )
 
     def backward(self, grad=1.0):
         """dx = (1 - t) - w (1 - sigmoid(x)), / n; without pos_weight: sigmoid(x) - t. Notebook 03, section 2."""
@@ -201,10 +215,12 @@ class NLLLoss(_Loss):
             w = xp.ones(n, dtype=logp.dtype, device=logp.device)
         else:
             w = xp.asarray(self.weight, dtype=logp.dtype, device=logp.device)[target]
-        # torch's weighted mean divides by the total weight of the targets, not by N
-        scale = 1.0 if self.reduction == "sum" else 1.0 / w.sum()
-        self._target, self._w_scaled = target, w * scale
-        return -(w * logp[xp.arange(n, device=logp.device), target]).sum() * scale
+        # torch's weighted mean divides by the total weight of the targets, not by N; with no targets
+        # (an empty batch) that is 0 / 0 = NaN, as in torch
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = 1.0 if self.reduction == "sum" else 1.0 / w.sum()
+            self._target, self._w_scaled = target, w * scale
+            return -(w * logp[xp.arange(n, device=logp.device), target]).sum() * scale
 
     def _one_hot_weights(self, shape):
         """The (N, C) array with w_i * scale at [i, t_i] and zeros elsewhere."""

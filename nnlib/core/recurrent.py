@@ -16,7 +16,7 @@ import math
 
 from nnlib._base import BaseModule as Module
 from nnlib._base import Parameter
-from nnlib._checks import check_ndim, check_size, describe
+from nnlib._checks import check_count, check_ndim, check_size, describe
 from nnlib.core.namespace import array_namespace
 from nnlib.random import normal, uniform
 
@@ -143,7 +143,9 @@ class _Recurrent(Module):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         dtype, device = self.xp.resolve_dtype(dtype, device)
-        self.input_size, self.hidden_size = input_size, hidden_size
+        # torch.nn's rule: both sizes at least 1
+        self.input_size = check_count(type(self).__name__, "input_size", input_size, minimum=1)
+        self.hidden_size = check_count(type(self).__name__, "hidden_size", hidden_size, minimum=1)
         G, bound = self._gates * hidden_size, 1 / math.sqrt(hidden_size)
         shapes = {"weight_ih": (G, input_size), "weight_hh": (G, hidden_size)}
         if bias:
@@ -301,6 +303,11 @@ class _Layer(_Recurrent):
     def _check_sequence(self, x, h0, name="h0"):
         """Check x (N, T, C) and h0 (1, N, H); return h0 as (N, H), zeros when None."""
         self._check_input(x, 3, "(N, T, input_size)")
+        if x.shape[1] == 0:  # torch: "Expected sequence length to be larger than 0 in RNN"
+            raise ValueError(
+                f"{describe(self)} expects sequences of at least one time step, got input of shape "
+                f"{tuple(x.shape)} (T = 0); an empty batch (N = 0) is fine"
+            )
         shape = (1, x.shape[0], self.hidden_size)
         if h0 is None:
             return self.xp.zeros(shape[1:], dtype=x.dtype, device=x.device)
@@ -501,7 +508,8 @@ class Embedding(Module):
     def backward(self, dy):
         """dy: (*, embedding_dim) -> None; d weight[k] = sum of dy over the positions where ids == k."""
         grad = self.xp.zeros_like(self.weight.data)
-        self.xp.add_at(grad, self._ids.reshape(-1), dy.reshape(-1, self.embedding_dim))
+        rows = math.prod(self._ids.shape)
+        self.xp.add_at(grad, self._ids.reshape(rows), dy.reshape(rows, self.embedding_dim))
         self.weight.accumulate(grad)
         return None
 

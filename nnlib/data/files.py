@@ -1,17 +1,21 @@
 """Where the course's data lives, and the SHA-256 check every loader goes through.
 
 The files ship with the repository in ``data/``; ``data/SHA256SUMS`` lists one line per
-file in the format of ``sha256sum`` (``<hex>  digits/digits.csv.gz``). A loader asks
+file in the format of ``sha256sum`` (``<hex>  digits/digits.csv.gz``, or ``<hex> *digits/digits.csv.gz``
+as ``sha256sum -b`` writes it). A loader asks
 :func:`verified_path` for a file, so a truncated or edited file is caught before it
 silently changes a result.
 """
 import hashlib
 import os
+import re
 from pathlib import Path
 
 __all__ = ["data_dir", "verified_path", "sha256_of", "expected_checksums"]
 
 ENV_VAR = "NNLIB_DATA_DIR"
+# sha256sum's line: the digest, one space, then ' ' (text mode) or '*' (binary mode, sha256sum -b), then the name
+_SUM_LINE = re.compile(r"(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)")
 CHECKSUM_FILE = "SHA256SUMS"
 
 
@@ -45,11 +49,13 @@ def expected_checksums(root=None) -> dict:
     for number, line in enumerate(sums.read_text().splitlines(), start=1):
         if not line.strip():
             continue
-        digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64:
-            raise ValueError(f"{sums}, line {number}: expected '<64 hex digits>  <path>', got {line!r}")
-        # sha256sum marks binary mode with a leading '*' on the name
-        table[name.strip().lstrip("*")] = digest.lower()
+        match = _SUM_LINE.fullmatch(line.rstrip("\r"))
+        if match is None:
+            raise ValueError(
+                f"{sums}, line {number}: expected '<64 hex digits>  <path>' (or '<64 hex digits> *<path>', "
+                f"sha256sum -b), got {line!r}"
+            )
+        table[match["name"]] = match["digest"].lower()
     return table
 
 

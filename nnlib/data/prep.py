@@ -55,7 +55,8 @@ def _one_or_tuple(results):
 def train_val_test_split(*arrays, val=0.15, test=0.15, seed=0, stratify=None):
     """Shuffle and split arrays of equal length into train / validation / test parts.
 
-    val, test: fractions in [0, 1) of the samples (their sum below 1). ``stratify``: class
+    val, test: fractions in [0, 1) of the samples (their sum below 1); a part asked for (fraction > 0)
+    that would round to no samples, or an empty training part, is a ValueError. ``stratify``: class
     labels (N,); each class is then split in the same proportions. Returns
     ``a_train, a_val, a_test, b_train, b_val, b_test, ...`` (three parts per array, in order).
     """
@@ -77,6 +78,14 @@ def train_val_test_split(*arrays, val=0.15, test=0.15, seed=0, stratify=None):
         parts[2].append(idx[:n_test])
         parts[1].append(idx[n_test:n_test + n_val])
         parts[0].append(idx[n_test + n_val:])
+    for name, fraction, part in (("val", val, parts[1]), ("test", test, parts[2])):
+        if fraction > 0 and sum(len(p) for p in part) == 0:
+            raise ValueError(
+                f"train_val_test_split: {name}={fraction} of {n} samples rounds to an empty {name} set; "
+                f"use more samples, a larger fraction, or {name}=0 to ask for no {name} set"
+            )
+    if sum(len(p) for p in parts[0]) == 0:
+        raise ValueError(f"train_val_test_split: val={val} and test={test} of {n} samples leave no training samples")
     # shuffle again so stratified parts do not come sorted by class
     index = [rng.permutation(np.concatenate(p)) for p in parts]
     return tuple(_take(a, i) for a in arrays for i in index)

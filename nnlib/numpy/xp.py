@@ -97,12 +97,23 @@ def is_floating(x) -> bool:
 
 
 # --- dtypes, devices and checks -------------------------------------------------------------------
+def as_numpy_dtype(dtype):
+    """``dtype`` as a NumPy dtype; a torch dtype (``torch.float64``) names its NumPy twin, so code written
+    for nnlib.torch runs here unchanged. TypeError for anything that names no dtype."""
+    if type(dtype).__module__ == "torch":
+        dtype = str(dtype).removeprefix("torch.")
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"nnlib.numpy expects a dtype such as np.float64, got {dtype!r}") from None
+
+
 def resolve_dtype(dtype=None, device=None):
     """``(dtype, device)`` for new parameters: float64 unless told; the device is always the CPU
     (``device`` is accepted so that code written for ``nnlib.torch`` runs unchanged)."""
     if device is not None and str(device) != "cpu":
         raise ValueError(f"nnlib.numpy computes on the CPU only, got device={device!r}")
-    dtype = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    dtype = as_numpy_dtype(DEFAULT_DTYPE if dtype is None else dtype)
     if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"parameters must have a floating dtype, got {dtype}")
     return dtype, "cpu"
@@ -128,8 +139,11 @@ def check_array(who, x, dtype=None, device=None, name="input"):
 
 
 def check_ids(who, ids, device=None):
-    """Raise unless ``ids`` is a NumPy array of integers (Embedding's input)."""
+    """Raise unless ``ids`` is a NumPy array of int64 or int32 (Embedding's input; torch refuses the others)."""
     if not isinstance(ids, np.ndarray):
         raise TypeError(f"{describe(who)} expects a NumPy array of integer ids, got {type(ids).__module__}.{type(ids).__name__}")
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"{describe(who)} expects integer ids, got dtype {ids.dtype}; convert with ids.astype(np.int64)")
+    if ids.dtype not in (np.int64, np.int32):  # torch.nn.Embedding's rule: uint8 would be a mask there
+        raise TypeError(
+            f"{describe(who)} expects integer ids of dtype int64 or int32 (as torch.nn.Embedding), got dtype "
+            f"{ids.dtype}; convert with ids.astype(np.int64)"
+        )

@@ -1,5 +1,7 @@
 """The module protocol for the torch backend: the namespace modules compute with, ``no_grad`` around
 every manual backward, ``.to()``, saving and loading."""
+import zipfile
+
 import torch
 
 from nnlib._base import BaseModule, Parameter, SequentialMixin
@@ -29,7 +31,13 @@ class Module(BaseModule):
         return value.detach().clone()
 
     def _assign(self, current, value, name):
-        value = torch.as_tensor(value)
+        kind = getattr(getattr(value, "dtype", None), "kind", "f")  # a NumPy array's kind of values
+        try:
+            value = torch.as_tensor(value) if kind in "biuf" else None
+        except (TypeError, ValueError, RuntimeError):
+            value = None
+        if value is None or value.is_complex():
+            raise TypeError(f"load_state_dict: '{name}' does not hold numbers, the module expects a tensor of {current.dtype}")
         if tuple(value.shape) != tuple(current.shape):
             raise ValueError(
                 f"load_state_dict: '{name}' has shape {tuple(value.shape)}, the module expects {tuple(current.shape)}"
@@ -37,7 +45,9 @@ class Module(BaseModule):
         return value.detach().to(device=current.device, dtype=current.dtype).clone()
 
     def to(self, device=None, dtype=None):
-        """Move parameters (and their gradients) and buffers to ``device``; cast floating ones to ``dtype``."""
+        """Move parameters (and their gradients) and buffers to ``device``; cast floating ones to ``dtype``
+        (a torch dtype, or a NumPy one such as ``np.float64``, which names its torch twin)."""
+        dtype = None if dtype is None else xp.as_torch_dtype(dtype)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"to() casts parameters to a floating dtype, got {dtype}")
 
@@ -59,5 +69,16 @@ def save(module_or_state, path) -> None:
 
 
 def load(path, map_location="cpu") -> dict:
-    """Load a state dict saved by :func:`save`; ``weights_only=True`` never runs pickled code."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Load a state dict saved by :func:`save`; ``weights_only=True`` never runs pickled code.
+
+    An ``nnlib.numpy.save`` file (an ``.npz`` archive) is refused with a ValueError that says so.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except RuntimeError as error:
+        if zipfile.is_zipfile(path) and all(n.endswith(".npy") for n in zipfile.ZipFile(path).namelist()):
+            raise ValueError(
+                f"nnlib.torch.load: {str(path)!r} is an .npz archive (saved by nnlib.numpy.save), not a torch.save "
+                f"file: load it with nnlib.numpy.load, then pass the arrays to load_state_dict"
+            ) from error
+        raise

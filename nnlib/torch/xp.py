@@ -89,10 +89,23 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def as_torch_dtype(dtype):
+    """``dtype`` as a torch dtype; a NumPy dtype (``np.float64``) names its torch twin, so code written
+    for nnlib.numpy runs here unchanged. TypeError for anything that names no dtype."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        import numpy as np
+
+        return torch.from_numpy(np.empty(0, dtype=np.dtype(dtype))).dtype
+    except TypeError:
+        raise TypeError(f"nnlib.torch expects a dtype such as torch.float32, got {dtype!r}") from None
+
+
 def resolve_dtype(dtype=None, device=None):
     """``(dtype, device)`` for new parameters: float32 on the default device unless told."""
-    dtype = DEFAULT_DTYPE if dtype is None else dtype
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+    dtype = as_torch_dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    if not dtype.is_floating_point:
         raise TypeError(f"parameters must have a floating torch dtype, got {dtype!r}")
     device = default_device() if device is None else torch.device(device)
     return dtype, device
@@ -122,13 +135,17 @@ def check_array(who, x, dtype=None, device=None, name="input"):
 
 
 def check_ids(who, ids, device=None):
-    """Raise unless ``ids`` is a tensor of integers on ``device`` (Embedding's input)."""
+    """Raise unless ``ids`` is a tensor of int64 or int32 on ``device`` (Embedding's input, as torch's)."""
     if not isinstance(ids, torch.Tensor):
         raise TypeError(
             f"{describe(who)} expects a torch.Tensor of integer ids, got {type(ids).__module__}.{type(ids).__name__}; "
             f"convert with torch.as_tensor(ids, device=...)"
         )
-    if not is_integer(ids):
-        raise TypeError(f"{describe(who)} expects integer ids, got dtype {ids.dtype}; convert with ids.long()")
+    if ids.dtype not in (torch.int64, torch.int32):
+        # torch.nn.Embedding's rule; a uint8 tensor would index as a boolean mask
+        raise TypeError(
+            f"{describe(who)} expects integer ids of dtype torch.int64 or torch.int32 (as torch.nn.Embedding), "
+            f"got dtype {ids.dtype}; convert with ids.long()"
+        )
     if device is not None and ids.device != device:
         raise ValueError(f"{describe(who)} has its weight on {device}, got ids on {ids.device}; move them with ids.to({str(device)!r})")
