@@ -126,6 +126,7 @@ class BaseModule:
 
     training = True
     _buffers: tuple = ()  # names of non-trainable state attributes (e.g. BatchNorm's running_mean)
+    _optional_buffers: tuple = ()  # buffers load_state_dict does not miss (kept as they are when absent)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -284,7 +285,9 @@ class BaseModule:
         if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
             raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict of arrays, got {type(state).__name__}")
         owners = {key: (owner, attr, is_param) for key, owner, attr, is_param in self._owners()}
-        missing = [k for k in owners if k not in state]
+        # a buffer torch lets a state dict omit (BatchNorm's num_batches_tracked, absent from old checkpoints)
+        optional = {key for key, (owner, attr, _) in owners.items() if attr in owner._optional_buffers}
+        missing = [k for k in owners if k not in state and k not in optional]
         unexpected = [k for k in state if k not in owners]
         if strict and (missing or unexpected):
             raise KeyError(

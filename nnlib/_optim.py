@@ -43,6 +43,10 @@ def _maximum(a, b):
 
 
 # --- optimizers ----------------------------------------------------------------------------
+# the hyper-parameters that are numbers, where an optimizer has them (betas: a pair, checked by Adam)
+_NUMERIC_OPTIONS = ("lr", "momentum", "dampening", "weight_decay", "alpha", "eps")
+
+
 class Optimizer:
     """Base class: parameter groups (``param_groups``), per-parameter ``state``, ``step``, ``zero_grad``.
 
@@ -123,11 +127,10 @@ class Optimizer:
         """Raise TypeError for a hyper-parameter that is not a number where the default is one (``lr='0.1'``),
         and ValueError, with torch's wording, for one outside its range."""
         name = type(self).__name__
-        for key, default in self.defaults.items():
-            value = options[key]
-            if isinstance(default, numbers.Real) and not isinstance(default, bool):
-                if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                    raise TypeError(f"{name} expects {key} to be a number, got {value!r} ({type(value).__name__})")
+        for key in _NUMERIC_OPTIONS:
+            value = options.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} expects {key} to be a number, got {value!r} ({type(value).__name__})")
         if not options["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {options['lr']} ({name} expects lr >= 0)")
         if not options["weight_decay"] >= 0.0:

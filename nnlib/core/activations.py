@@ -15,6 +15,8 @@ __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
 def log_softmax(x, dim):
     """x - logsumexp(x) along ``dim``; subtracting the max first keeps exp from overflowing."""
     xp = array_namespace(x)
+    if x.shape[dim] == 0:  # nothing to normalize over: the empty result, as torch (a max of nothing has no value)
+        return x * 1
     z = x - xp.amax(x, axis=dim, keepdims=True)
     return z - xp.log(xp.exp(z).sum(axis=dim, keepdims=True))
 

@@ -373,7 +373,9 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x):
-        return self._columns(x, fill=0.0).mean(axis=2).reshape(*x.shape[:2], *self._out)
+        cols = self._columns(x, fill=0.0)
+        with self.xp.errstate(invalid="ignore"):  # a window holding +inf and -inf averages to NaN, silently as torch
+            return cols.mean(axis=2).reshape(*x.shape[:2], *self._out)
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).

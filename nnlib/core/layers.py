@@ -155,6 +155,7 @@ class _BatchNorm(Module):
     _ndims: tuple = ()
     _layout = ""
     _buffers = ("running_mean", "running_var", "num_batches_tracked")
+    _optional_buffers = ("num_batches_tracked",)  # as torch: a state dict without it loads, keeping the count
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
