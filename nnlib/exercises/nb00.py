@@ -1,10 +1,10 @@
 """Exercises of notebook 00 (tour and setup)."""
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 
 from nnlib.exercises import Exercise, ExerciseError, expect, expect_close, register
+from nnlib.exercises._state import generators_kept as _generators_kept
 
 # --- 00.1: counting parameters -------------------------------------------------------------------
 # The notebook's model: Linear(64, 32) -> Tanh -> Linear(32, 10).
@@ -22,21 +22,6 @@ register(Exercise(
 
 
 # --- 00.2: train both backends again -------------------------------------------------------------
-@contextmanager
-def _generators_kept():
-    """Run a seeded reference without disturbing the random state of the learner's notebook."""
-    import torch
-
-    import nnlib.random
-
-    saved, saved_torch = nnlib.random._generator, torch.get_rng_state()
-    try:
-        yield
-    finally:
-        nnlib.random._generator = saved
-        torch.set_rng_state(saved_torch)
-
-
 def _digits():
     import nnlib.data
 
