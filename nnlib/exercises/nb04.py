@@ -2,6 +2,7 @@
 import numpy as np
 
 from nnlib.exercises import Exercise, ExerciseError, expect, expect_close, expect_function, register
+from nnlib.exercises._judging import expect_number
 
 _RNG = np.random.default_rng(4)
 
@@ -51,7 +52,7 @@ H = np.array([[3.0, 1.0], [1.0, 3.0]])   # the notebook's matrix
 
 register(Exercise(
     key="04.2", title="the largest stable learning rate",
-    judge=lambda lr_limit: expect_close(lr_limit, 2 / np.linalg.eigvalsh(H).max(), "lr_limit", atol=1e-3,
+    judge=lambda lr_limit: expect_number(lr_limit, 2 / np.linalg.eigvalsh(H).max(), "lr_limit", atol=1e-3,
                                         hint="in the direction of each eigenvector, one step multiplies the "
                                              "error by (1 - lr * eigenvalue); which eigenvalue breaks first?"),
     wrong_answers={
