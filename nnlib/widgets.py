@@ -200,10 +200,12 @@ def _activations():
         "relu": nn.ReLU,
         "leaky_relu": lambda: nn.LeakyReLU(0.1),
         "leaky_relu (0.01)": nn.LeakyReLU,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
     }
 
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu (0.01)")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu (0.01)", "gelu", "silu")
 
 
 def draw_activation(name="sigmoid", z_max=6.0, threshold=0.05):
