@@ -1,26 +1,8 @@
 """Exercises of notebook 06, backpropagation."""
 import numpy as np
 
-from nnlib.exercises import Exercise, ExerciseError, expect, expect_close, expect_function, register
-from nnlib.exercises.checks import NotAttempted, not_attempted
-
-
-def _expect_gradients(fn, reference, cases, names, *, check_order, atol, hint):
-    """``fn(*case)`` must return the tuple of gradients ``names``; each is compared by name, in
-    ``check_order`` (the layer nearest the loss first, where a mistake shows up first)."""
-    if not callable(fn):
-        raise ExerciseError(f"expected a function, got {type(fn).__name__}. Hint: {hint}")
-    for i, case in enumerate(cases):
-        got = fn(*(a.copy() for a in case))
-        if not_attempted(got):
-            raise NotAttempted("your function")
-        if not isinstance(got, tuple) or len(got) != len(names):
-            raise ExerciseError(f"expected a tuple of {len(names)} arrays ({', '.join(names)}), got "
-                                f"{type(got).__name__}{f' of length {len(got)}' if isinstance(got, tuple) else ''}.")
-        want = reference(*case)
-        for name in check_order:
-            k = names.index(name)
-            expect_close(got[k], want[k], f"{name} (test case {i + 1})", atol=atol, rtol=1e-7, hint=hint)
+from nnlib.exercises import Exercise, ExerciseError, expect, expect_function, register
+from nnlib.exercises.results import expect_results
 
 
 def _cases(shapes, seed):
@@ -39,7 +21,7 @@ def _linear_backward(X, W, G):
 
 register(Exercise(
     key="06.1", title="linear backward",
-    judge=lambda fn: _expect_gradients(
+    judge=lambda fn: expect_results(
         fn, _linear_backward, _LINEAR_CASES, ("dX", "dW", "db"), check_order=("dW", "db", "dX"), atol=1e-10,
         hint="each gradient has the shape of what it differentiates: dX like X (N, d_in), dW like W "
              "(d_out, d_in), db like b (d_out,); W is used once per example, so db and dW sum over the N rows"),
@@ -137,7 +119,7 @@ def _by_hand(X, y, W1, b1, W2, b2, *, mean=True, mask=True, one_hot=True):
 
 register(Exercise(
     key="06.4", title="backward through a two-layer MLP",
-    judge=lambda fn: _expect_gradients(
+    judge=lambda fn: expect_results(
         fn, _mlp_backward, _MLP_CASES, ("dW1", "db1", "dW2", "db2"), check_order=("db2", "dW2", "db1", "dW1"),
         atol=1e-9, hint="go right to left: dS = (softmax(S) - onehot(y)) / N; dW2 = dS^T H, db2 = sum of dS over rows; "
              "dH = dS W2; dZ1 = dH where Z1 > 0, else 0; dW1 = dZ1^T X, db1 = sum of dZ1 over rows"),

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from nnlib.exercises import Exercise, ExerciseError, expect_function, register
+from nnlib.exercises.results import expect_results
 
 
 def _with_constant_column(rng, shape, missing=0.0):
@@ -31,16 +32,20 @@ def _each_own_statistics(train, other):
     return own(train), own(other)
 
 
+def _unguarded(train, other):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (train - train.mean(0)) / train.std(0), (other - train.mean(0)) / train.std(0)
+
+
 register(Exercise(
     key="07.1", title="standardization",
-    judge=lambda fn: expect_function(
-        fn, _standardize, [(t.copy(), o.copy()) for t, o in _SCALE_CASES], atol=1e-9,
+    judge=lambda fn: expect_results(
+        fn, _standardize, _SCALE_CASES, ("train_z", "other_z"), atol=1e-9,
         hint="both arrays use the mean and standard deviation of the TRAINING array, per feature (axis=0); "
              "a feature that is constant in the training array keeps sigma = 1"),
     wrong_answers={
         "each array standardized with its own statistics": lambda: _each_own_statistics,
-        "divides by a zero standard deviation": lambda: (
-            lambda train, other: ((train - train.mean(0)) / train.std(0), (other - train.mean(0)) / train.std(0))),
+        "divides by a zero standard deviation": lambda: _unguarded,
         "divides by the variance": lambda: (
             lambda train, other: tuple((a - train.mean(0)) / np.where(train.var(0) > 0, train.var(0), 1.0)
                                        for a in (train, other))),
@@ -60,8 +65,8 @@ def _impute(train, other):
 
 register(Exercise(
     key="07.2", title="mean imputation",
-    judge=lambda fn: expect_function(
-        fn, _impute, [(t.copy(), o.copy()) for t, o in _IMPUTE_CASES], atol=1e-9,
+    judge=lambda fn: expect_results(
+        fn, _impute, _IMPUTE_CASES, ("train_filled", "other_filled"), atol=1e-9,
         hint="a missing value of feature j becomes the mean of the values of feature j that the TRAINING array "
              "does have (NumPy has a mean that skips NaN); the other array is filled with the same values"),
     wrong_answers={
