@@ -21,9 +21,6 @@ from collections import OrderedDict, namedtuple
 
 from nnlib._checks import describe
 
-_NO_FORWARD = object()  # the recorded output shape before any forward
-
-
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, as torch's: the keys it did not find and the keys it did not use."""
 
@@ -35,22 +32,23 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
 
-def _output_shape(out):
-    """The shape ``backward``'s gradient must have: the output's, or its first element's when the
-    output is a tuple (recurrent layers return ``(out, state)``); None for a plain number."""
+def _first_output(out):
+    """What ``backward``'s gradient stands for: the output, or its first element when the output is a
+    tuple (recurrent layers return ``(out, state)``)."""
     while isinstance(out, (tuple, list)) and out:
         out = out[0]
-    shape = getattr(out, "shape", None)
-    return None if shape is None else tuple(shape)
+    return out
 
 
 def _recording(forward):
-    """``forward``, remembering the shape of its output for the checks of ``backward``."""
+    """``forward``, remembering the shape (and type) of its output for the checks of ``backward``."""
 
     @functools.wraps(forward)
     def forward_and_record(self, *args, **kwargs):
         out = forward(self, *args, **kwargs)
-        self._output_shape = _output_shape(out)  # the outermost forward (of a super() chain) writes last
+        first = _first_output(out) if type(out) is tuple else out
+        # (shape or None for a plain number, type); a super() chain's outermost forward writes last
+        self.__dict__["_output_meta"] = (getattr(first, "shape", None), type(first))
         return out
 
     forward_and_record._records_output = True
@@ -58,38 +56,44 @@ def _recording(forward):
 
 
 def _checking(backward):
-    """``backward``, refusing to run before a forward or with a ``dy`` of another shape than the output."""
+    """``backward``, refusing to run before a forward or with a ``dy`` of another shape than the output.
+
+    Called once per backward of every module, so it stays cheap: a dict lookup, a type and a shape comparison.
+    """
     # what the layer calls its first argument (dy, d_out, dh), for the error message
     names = [p.name for p in inspect.signature(backward).parameters.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
     dy_name = names[1] if len(names) > 1 else "dy"
 
     @functools.wraps(backward)
     def check_then_backward(self, *args, **kwargs):
-        if self.__dict__.get("_in_backward"):  # a subclass's backward calling super().backward: checked already
+        state = self.__dict__
+        if state.get("_in_backward"):  # a subclass's backward calling super().backward: checked already
             return backward(self, *args, **kwargs)
-        shape = self.__dict__.get("_output_shape", _NO_FORWARD)
-        if shape is _NO_FORWARD:
+        meta = state.get("_output_meta")
+        if meta is None:
             raise RuntimeError(
                 f"{describe(self)}.backward() was called before forward(): run the forward pass first "
                 f"(y = module(x)); backward uses what it cached"
             )
+        shape, kind = meta
         dy = args[0] if args else None
-        if shape is not None and hasattr(dy, "shape"):
-            if shape and not self.xp.is_array(dy):
+        if shape is not None and dy is not None and type(dy) is not float:  # a loss's grad may be a number
+            if type(dy) is not kind and len(shape) and not self.xp.is_array(dy):
                 raise TypeError(
                     f"{describe(self)}.backward expects {dy_name} as {self.xp.ARRAY} (the backend of its forward), "
                     f"got {type(dy).__module__}.{type(dy).__name__}"
                 )
-            if tuple(dy.shape) != shape:
+            dy_shape = getattr(dy, "shape", shape)
+            if dy_shape != shape and tuple(dy_shape) != tuple(shape):
                 raise ValueError(
-                    f"{describe(self)}.backward expects {dy_name} of shape {shape} (the shape of the forward's "
-                    f"output), got {dy_name} of shape {tuple(dy.shape)}"
+                    f"{describe(self)}.backward expects {dy_name} of shape {tuple(shape)} (the shape of the "
+                    f"forward's output), got {dy_name} of shape {tuple(dy_shape)}"
                 )
-        self._in_backward = True
+        state["_in_backward"] = True
         try:
             return backward(self, *args, **kwargs)
         finally:
-            self._in_backward = False
+            state["_in_backward"] = False
 
     check_then_backward._checks_dy = True
     return check_then_backward
@@ -162,7 +166,7 @@ class BaseModule:
     def _child_items(self):
         """Every ``(name, module)`` attribute, a module set twice included (Sequential runs both)."""
         for name, value in vars(self).items():
-            if not name.startswith("_") and isinstance(value, BaseModule):
+            if isinstance(value, BaseModule) and not name.startswith("_"):
                 yield name, value
 
     def named_children(self):
