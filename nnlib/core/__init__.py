@@ -39,8 +39,14 @@ How to add a layer (written once, for both backends)
 3. ``forward`` checks its input (``self.xp.check_array``, ``nnlib._checks``), caches what backward
    needs in ``self._name`` attributes (private: never part of the state) and returns the output;
    ``backward(dy)`` ADDS parameter gradients with ``p.accumulate(...)`` and returns dL/dx. Its
-   docstring gives the gradient equations and the notebook section that derives them.
-4. Test it against ``torch.nn`` in both backends (``tests/parity.py``: ``check_parity``).
+   docstring gives the gradient equations and the notebook section that derives them. A backward
+   before any forward, or a ``dy`` of another shape than the output, is refused before your backward
+   runs (``nnlib._base`` wraps every ``forward``/``backward``): no check of your own is needed.
+   Empty batches (N = 0) work as in torch: spell reshapes out (``x.reshape(rows, features)``), since
+   ``reshape(-1, ...)`` of an empty array is ambiguous.
+4. Test it against ``torch.nn`` in both backends (``tests/parity.py``: ``check_parity``), and give it a
+   strategy in ``tests/test_properties.py`` (random shapes, dtypes and empty batches against torch.nn;
+   a layer without one fails ``test_every_layer_and_loss_has_a_property_strategy``).
 
 A minimal example, a layer y = scale * x with one learnable scalar per feature::
 
