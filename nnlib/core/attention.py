@@ -95,7 +95,7 @@ def sinusoidal_positional_encoding(length, d_model, xp=None, dtype=None, device=
     Returns an array (length, d_model), added to the token embeddings so that attention, which by itself is
     blind to order, can tell positions apart. Each pair of columns is a rotation at its own frequency, so
     PE[pos + k] is a fixed linear function of PE[pos] for every offset k. ``xp`` chooses the backend
-    (NumPy's by default); float64 unless ``dtype`` says otherwise (the backend's default dtype when given).
+    (NumPy's by default; ``xp=nnlib.torch.xp`` for a tensor, on ``device``); float64 unless ``dtype`` is given.
     """
     if d_model < 2 or d_model % 2:
         raise ValueError(f"sinusoidal_positional_encoding expects an even d_model >= 2, got {d_model}")
