@@ -3,7 +3,7 @@ figure shows itself, so no ``plt.show()`` is needed."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix"]
+__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "draw_unrolled_rnn"]
 
 
 def _numpy(a):
@@ -141,4 +141,65 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
             text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if values[i, j] > threshold else "black")
+    return ax
+
+
+def draw_unrolled_rnn(steps=4, outputs="all", chunk=None, gradients=False, ax=None):
+    """Draw a recurrent network unrolled over ``steps`` time steps: one cell per step, all sharing the
+    same weights, each reading x_t and the previous hidden state (notebook 15, sections 2, 3 and 6).
+
+    ``outputs``: ``"all"`` (many-to-many: a prediction at every step) or ``"last"`` (many-to-one: only
+    the last hidden state is read). ``chunk``: draw a dashed boundary every ``chunk`` steps, as in
+    truncated backpropagation through time (the state is carried across it, the gradient is not).
+    ``gradients``: draw the backward pass too (red, right to left). The x-axis is the time step.
+    Returns the Axes.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    if outputs not in ("all", "last"):
+        raise ValueError(f"draw_unrolled_rnn: outputs must be 'all' or 'last', got {outputs!r}")
+    if steps < 1 or (chunk is not None and chunk < 1):
+        raise ValueError(f"draw_unrolled_rnn expects steps >= 1 and chunk >= 1, got steps={steps}, chunk={chunk}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * steps + 1.5, 3.2))
+    forward = dict(arrowstyle="-|>", color="black", lw=1.2, shrinkA=0, shrinkB=0)
+    backward = dict(arrowstyle="-|>", color="tab:red", lw=1.2, shrinkA=0, shrinkB=0)
+    w, h = 0.56, 0.5  # a cell's box
+    ax.text(0, 0, "$h_0$", ha="center", va="center", fontsize=11)
+    for t in range(1, steps + 1):
+        box = FancyBboxPatch((t - w / 2, -h / 2), w, h, boxstyle="round,pad=0.04", fc="#dbe8f6", ec="tab:blue")
+        ax.add_patch(box)
+        ax.text(t, 0, "cell", ha="center", va="center", fontsize=9)
+        ax.text(t, -1.25, f"$x_{{{t}}}$", ha="center", va="center", fontsize=11)
+        ax.annotate("", (t, -h / 2 - 0.04), (t, -1.1), arrowprops=forward)
+        start = 0.18 if t == 1 else t - 1 + w / 2 + 0.04
+        ax.annotate("", (t - w / 2 - 0.04, 0.0), (start, 0.0), arrowprops=forward)
+        if t > 1:
+            ax.text(t - 0.5, 0.1, f"$h_{{{t - 1}}}$", ha="center", va="bottom", fontsize=9)
+        crosses_boundary = chunk is not None and t % chunk == 0
+        if gradients and t < steps and not crosses_boundary:
+            ax.annotate("", (t + w / 2 + 0.04, -0.17), (t + 1 - w / 2 - 0.04, -0.17), arrowprops=backward)
+        if outputs == "all" or t == steps:
+            ax.text(t, 1.3, f"$\\hat y_{{{t}}}$" if outputs == "all" else "$\\hat y$", ha="center", va="center", fontsize=11)
+            ax.annotate("", (t, 1.12), (t, h / 2 + 0.04), arrowprops=forward)
+            ax.text(t + 0.06, 0.78, f"$h_{{{t}}}$", ha="left", va="center", fontsize=9)
+            if gradients:
+                ax.annotate("", (t - 0.12, h / 2 + 0.04), (t - 0.12, 1.12), arrowprops=backward)
+        if crosses_boundary and t < steps:
+            ax.axvline(t + 0.5, color="gray", ls="--", lw=1)
+            ax.text(t + 0.5, -1.8, "state carried,\ngradient stops", ha="center", va="center", fontsize=8, color="gray")
+    ax.text(steps / 2 + 0.5, 1.85, "every cell: the same $W_{ih}, W_{hh}, b$", ha="center", va="center", fontsize=9,
+            color="tab:blue")
+    if gradients:
+        ax.text(-0.35, 1.85, "red: the backward pass\n(gradients, right to left)", ha="left", va="center",
+                fontsize=8, color="tab:red")
+    ax.set_xlim(-0.4, steps + 0.6)
+    ax.set_ylim(-2.1, 2.1)
+    ax.set_xticks(range(1, steps + 1))
+    ax.set_xlabel("time step $t$")
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    kind = "many-to-many" if outputs == "all" else "many-to-one"
+    ax.set_title(f"an RNN unrolled over {steps} steps ({kind})" + (", truncated BPTT" if chunk else ""))
     return ax

@@ -83,3 +83,22 @@ def test_plot_confusion_matrix_writes_each_count():
     assert ax.texts[5].get_text() == "1.00"
     with pytest.raises(ValueError, match="2 class names"):
         plot.plot_confusion_matrix(cm, class_names=["a", "b"])
+
+
+@pytest.mark.parametrize("outputs,expected", [("all", 5), ("last", 1)])
+def test_draw_unrolled_rnn_draws_one_cell_per_step_and_the_outputs_asked_for(outputs, expected):
+    ax = plot.draw_unrolled_rnn(steps=5, outputs=outputs)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("cell") == 5
+    assert sum(t.startswith("$\\hat y") for t in texts) == expected
+    assert ax.get_title() and ax.get_xlabel() == "time step $t$"
+
+
+def test_draw_unrolled_rnn_marks_truncation_and_rejects_bad_arguments():
+    ax = plot.draw_unrolled_rnn(steps=8, chunk=4, gradients=True)
+    assert len(ax.lines) == 1  # one chunk boundary, between steps 4 and 5
+    assert "truncated" in ax.get_title()
+    with pytest.raises(ValueError, match="outputs"):
+        plot.draw_unrolled_rnn(outputs="first")
+    with pytest.raises(ValueError, match="steps"):
+        plot.draw_unrolled_rnn(steps=0)
