@@ -178,7 +178,8 @@ def draw_unrolled_rnn(steps=4, outputs="all", chunk=None, gradients=False, ax=No
         if gradients and t < steps and not crosses_boundary:
             ax.annotate("", (t + w / 2 + 0.04, -0.17), (t + 1 - w / 2 - 0.04, -0.17), arrowprops=backward)
         if outputs == "all" or t == steps:
-            ax.text(t, 1.3, f"$\\hat y_{{{t}}}$" if outputs == "all" else "$\\hat y$", ha="center", va="center", fontsize=11)
+            label = f"$\\hat y_{{{t}}}$" if outputs == "all" else "$\\hat y$"
+            ax.text(t, 1.3, label, ha="center", va="center", fontsize=11)
             ax.annotate("", (t, 1.12), (t, h / 2 + 0.04), arrowprops=forward)
             ax.text(t + 0.06, 0.78, f"$h_{{{t}}}$", ha="left", va="center", fontsize=9)
             if gradients:

@@ -115,7 +115,8 @@ def test_relu_rnn_matches_torch_nn():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("num_layers,bidirectional", [(2, False), (1, True), (3, True)], ids=["2 layers", "bidirectional", "3 layers bidirectional"])
+@pytest.mark.parametrize("num_layers,bidirectional", [(2, False), (1, True), (3, True)],
+                         ids=["2 layers", "bidirectional", "3 layers bidirectional"])
 @pytest.mark.parametrize("with_state", [False, True], ids=["zero_h0", "given_h0"])
 @pytest.mark.parametrize("grad_on_state", [False, True], ids=["d_out", "d_out_and_d_state"])
 def test_stacked_and_bidirectional_layers_match_torch_nn(kind, num_layers, bidirectional, with_state, grad_on_state):
@@ -450,7 +451,8 @@ def test_backward_rejects_a_final_state_gradient_of_the_wrong_shape(nn, kind):
 @pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_stacked_bidirectional_layers_reject_states_of_one_layer_and_one_direction(nn, kind):
-    m = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, device="cpu", dtype=torch.float64 if nn is ntorch else None)
+    dtype = torch.float64 if nn is ntorch else None
+    m = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, device="cpu", dtype=dtype)
     arr = (lambda *s: torch.zeros(*s, dtype=torch.float64)) if nn is ntorch else (lambda *s: np.zeros(s))
     bad = arr(1, 2, 4)
     with pytest.raises(ValueError, match=rf"{kind}\(.*num_layers=2.*expects h0 of shape \(4, 2, 4\), got \(1, 2, 4\)"):

@@ -6,7 +6,8 @@ Every recurrence is written once, as a pair of step functions in the style of CS
 hidden state, so the sequence layers compute it for all time steps in one matrix product and only
 loop over time for the part that does. The cells (one step) and the layers (a whole sequence,
 backpropagation through time) both call these step functions. Notebook 15 derives backpropagation
-through time (section 3); notebook 16 the LSTM and GRU steps (sections 1 and 2).
+through time (section 3) and truncates it (section 6); notebook 16 derives the LSTM step's backward
+(section 3; the GRU's is its Exercise 4) and stacks layers and directions (section 6).
 
 Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T, D*H), states
 (L*D, N, H) for L = ``num_layers`` and D = 2 if ``bidirectional`` else 1; weights ``weight_ih_l0``
@@ -79,7 +80,7 @@ def lstm_cell_backward(dh_new, dc_new, cache, w_hh):
         dh = da W_hh,  dc = dc_total * f
 
     da = [da_i, da_f, da_g, da_o] (N, 4H) is the gradient of the gates' pre-activations (the same
-    for the input and the hidden products). Notebook 16, section 1.
+    for the input and the hidden products). Notebook 16, section 3 derives it line by line.
     """
     c, i, f, g, o, tanh_c = cache
     dc_total = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
@@ -120,7 +121,7 @@ def gru_cell_backward(dh_new, cache, w_hh):
         d_xw = [dr, dz, dn],  d_hw = [dr, dz, dn * r],  dh = dh' * z + d_hw W_hh
 
     the gradients of the input products xw (N, 3H), of the hidden products hw (N, 3H) (they differ
-    in the n block, where hw_n is scaled by r) and of h. Notebook 16, section 2.
+    in the n block, where hw_n is scaled by r) and of h. Notebook 16, Exercise 4 derives it.
     """
     h, r, z, n, hw_n = cache
     dn = dh_new * (1 - z) * (1 - n * n)  # through the tanh of the candidate
@@ -308,7 +309,7 @@ class _Layer(_Recurrent):
     """A stack of ``num_layers`` recurrent layers, each read in one or two directions (torch.nn's RNNBase).
 
     Layer l > 0 reads the output of layer l - 1 (num_directions * H features), after dropout when
-    ``dropout > 0`` and the module is training. With ``bidirectional=True``, each layer has a second
+    ``dropout > 0`` and the module is training (notebook 16, section 6). With ``bidirectional=True``, each layer has a second
     set of weights (suffix ``_reverse``) that reads the sequence from last step to first; the two
     outputs are concatenated per step, forward first. Initial and final states are stacked as
     (num_layers * num_directions, N, H), row ``layer * num_directions + direction``.
@@ -344,7 +345,9 @@ class _Layer(_Recurrent):
         self._check_input(x, 3, "(N, T, input_size)")
         N, T = x.shape[0], x.shape[1]
         if T == 0:
-            raise ValueError(f"{describe(self)} expects sequences of at least one step, got input of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{describe(self)} expects sequences of at least one step, got input of shape {tuple(x.shape)}"
+            )
         states = self._initial_states(x, hx)
         D, H = self._directions, self.hidden_size
         inputs = x.swapaxes(0, 1)  # (T, N, C): time-major inside
@@ -529,7 +532,7 @@ class LSTM(_Layer):
 
     def _steps_backward(self, d_out, d_final, caches, w_hh, order):
         """BPTT with ``lstm_cell_backward`` at each step, the last step read first; the cell state's
-        gradient flows back through dc = dc_total * f alone (notebook 16, section 3)."""
+        gradient flows back through dc = dc_total * f alone (notebook 16, sections 1 and 3)."""
         dh, dc = d_final
         da = [None] * len(caches)
         for t in reversed(order):
@@ -562,7 +565,7 @@ class GRU(_Layer):
         return hs, (h,), h_prev, caches
 
     def _steps_backward(self, d_out, d_final, caches, w_hh, order):
-        """BPTT with ``gru_cell_backward`` at each step, the last step read first (notebook 16, section 3).
+        """BPTT with ``gru_cell_backward`` at each step, the last step read first (notebook 16, Exercise 4).
         The input and hidden products get different gradients (the reset gate scales the hidden one)."""
         (dh,) = d_final
         d_xw, d_hw = [None] * len(caches), [None] * len(caches)

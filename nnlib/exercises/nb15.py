@@ -87,8 +87,8 @@ def _judge_clip(fn):
         expect(isinstance(got, (list, tuple)) and len(got) == len(grads),
                f"clip_by_global_norm (test case {i + 1}): expected a list of {len(grads)} arrays, one per gradient, "
                f"got {type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.")
-        expect_close(tuple(got), tuple(_clip_by_global_norm(grads, max_norm)), f"clip_by_global_norm (test case {i + 1})",
-                     atol=1e-9, rtol=1e-6,
+        expect_close(tuple(got), tuple(_clip_by_global_norm(grads, max_norm)),
+                     f"clip_by_global_norm (test case {i + 1})", atol=1e-9, rtol=1e-6,
                      hint="ONE norm over all the arrays together, sqrt(sum of every squared entry); "
                           "scale = min(1, max_norm / norm); every array is multiplied by the same scale.")
 
@@ -100,7 +100,8 @@ register(Exercise(
         "clips each array by its own norm":
             lambda: (lambda grads, max_norm: [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6)) for g in grads]),
         "always rescales to max_norm, even when the norm is already smaller":
-            lambda: (lambda grads, max_norm: [g * max_norm / np.sqrt(sum(np.sum(a ** 2) for a in grads)) for g in grads]),
+            lambda: (lambda grads, max_norm: [g * max_norm / np.sqrt(sum(np.sum(a ** 2) for a in grads))
+                                              for g in grads]),
         "clips each entry to [-max_norm, max_norm] (value clipping)":
             lambda: (lambda grads, max_norm: [np.clip(g, -max_norm, max_norm) for g in grads]),
     },
@@ -119,7 +120,8 @@ register(Exercise(
              "eigenvalues (np.linalg.eigvals), not to the largest singular value ||W||_2."),
     wrong_answers={
         "the spectral norm ||W||_2 (largest singular value)": lambda: float(np.linalg.norm(LONG_RUN_W, 2)),
-        "the largest eigenvalue with its sign, not in absolute value": lambda: float(np.max(np.linalg.eigvals(LONG_RUN_W).real)),
+        "the largest eigenvalue with its sign, not in absolute value":
+            lambda: float(np.max(np.linalg.eigvals(LONG_RUN_W).real)),
         "the largest entry of W": lambda: float(np.max(np.abs(LONG_RUN_W))),
     },
 ))
