@@ -1,6 +1,7 @@
 """The module protocol for the torch backend: devices, dtypes, checks, saving and loading."""
 import torch
 
+import nnlib.device
 from nnlib._base import BaseModule, Parameter, SequentialMixin
 from nnlib._checks import describe
 
@@ -10,8 +11,8 @@ DEFAULT_DTYPE = torch.float32
 
 
 def default_device() -> torch.device:
-    """CUDA when a GPU is present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when a GPU is present, else Apple's MPS, else the CPU (see :mod:`nnlib.device`)."""
+    return nnlib.device.default_device()
 
 
 def resolve_dtype(dtype=None, device=None):
@@ -20,6 +21,7 @@ def resolve_dtype(dtype=None, device=None):
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"parameters must have a floating torch dtype, got {dtype!r}")
     device = default_device() if device is None else torch.device(device)
+    nnlib.device.check_dtype(device, dtype)  # MPS has no float64: say so before a layer fails
     return dtype, device
 
 
