@@ -40,6 +40,8 @@ _TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-4}
 
 
 def _version(name: str) -> str:
+    if name in ("numpy", "torch"):  # the imported module's own version: torch's names its build (2.13.0+cpu)
+        return {"numpy": np, "torch": torch}[name].__version__
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
