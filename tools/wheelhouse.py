@@ -75,19 +75,28 @@ def marker_environment(target: str, python: str, patch: int) -> dict:
                 implementation_version=f"{python}.{patch}", platform_release="", platform_version="", extra="")
 
 
-def pins_for(target: str, python: str, lock: Path = LOCK) -> list[str]:
-    """The lock's ``name==version`` pins that a ``target`` machine with this Python installs.
+PATCHES = (0, 99)  # an early and a late patch release of each Python version
 
-    A marker may split on the patch release (``python_full_version < '3.11.5'``): the first and a
-    late patch release are both taken, so every patch release of that Python finds its wheels.
+
+def pins_by_patch(target: str, python: str, lock: Path = LOCK) -> dict[str, list[str]]:
+    """The lock's ``name==version`` pins that a ``target`` machine installs, by Python version ``X.Y.patch``.
+
+    A marker, or a wheel's Requires-Python, may split on the patch release (soupsieve:
+    ``python_full_version < '3.11.5'``), so an early and a late patch release are both taken: every
+    patch release of that Python then finds its wheels. A pin both need is listed once, under the first.
     """
-    pins = []
-    for requirement in locked_lines(lock):
-        applies = requirement.marker is None or any(
-            requirement.marker.evaluate(marker_environment(target, python, patch)) for patch in (0, 99))
-        if applies:
-            pins.append(f"{requirement.name}{requirement.specifier}")
-    return sorted(set(pins))
+    by_patch, seen = {}, set()
+    for patch in PATCHES:
+        environment = marker_environment(target, python, patch)
+        pins = {f"{r.name}{r.specifier}" for r in locked_lines(lock) if r.marker is None or r.marker.evaluate(environment)}
+        by_patch[f"{python}.{patch}"] = sorted(pins - seen)
+        seen |= pins
+    return by_patch
+
+
+def pins_for(target: str, python: str, lock: Path = LOCK) -> list[str]:
+    """Every pin a ``target`` machine with CPython ``python`` (any patch release) installs."""
+    return sorted(pin for pins in pins_by_patch(target, python, lock).values() for pin in pins)
 
 
 def one_version_each(pins: list[str]) -> list[list[str]]:
@@ -125,9 +134,10 @@ def main(argv=None) -> int:
         tags, _ = TARGETS[target]
         for python in args.python:
             platform_args = [arg for tag in tags for arg in ("--platform", tag)]
-            for group in one_version_each(pins_for(target, python)):
-                pip_download(args.dest, ["--no-deps", *platform_args, "--python-version", python,
-                                         "--implementation", "cp", *group])
+            for full_version, pins in pins_by_patch(target, python).items():
+                for group in one_version_each(pins):
+                    pip_download(args.dest, ["--no-deps", *platform_args, "--python-version", full_version,
+                                             "--implementation", "cp", *group])
     wheels = sorted(args.dest.glob("*.whl"))
     size = sum(w.stat().st_size for w in wheels)
     print(f"{args.dest}: {len(wheels)} wheels, {size / 2**20:.0f} MiB")
