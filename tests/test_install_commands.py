@@ -8,6 +8,7 @@ install is what conda runs for the ``pip:`` section of environment.yml: those li
 file beside it, ``pip install -U -r``. Both need the package index that `make setup` needs.
 """
 import json
+import os
 import re
 import shlex
 import shutil
@@ -49,9 +50,14 @@ def _normalized(words: list[str]) -> str:
     return " ".join(w for w in words if w not in ("--quiet",))
 
 
+def _without_make_flags():
+    """The environment, less what a calling make passes down (a test leg runs under `make test-oldest`)."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
 def _makefile_setup_commands() -> list[str]:
-    out = subprocess.run(["make", "-n", "-B", "setup", "VENV=.venv", "WHEELHOUSE=/nonexistent"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["make", "--no-print-directory", "-n", "-B", "setup", "VENV=.venv", "WHEELHOUSE=/nonexistent"],
+                         cwd=ROOT, capture_output=True, text=True, check=True, env=_without_make_flags()).stdout
     commands = []
     for line in out.splitlines():
         line = line.split("||", 1)[-1].strip().strip("()")  # `test -x .venv/bin/python || python3 -m venv .venv`

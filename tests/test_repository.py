@@ -1,5 +1,6 @@
 """Laws about the repository itself: ranges in pyproject.toml, one lock for every install path, clean notebooks."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -89,7 +90,9 @@ def test_environment_yml_installs_the_lock():
 
 
 def _make_dry_run(*args):
-    return subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(["make", "--no-print-directory", "-n", "-B", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env=env).stdout
 
 
 def test_make_setup_installs_the_lock_and_reads_a_wheelhouse_when_there_is_one(tmp_path):
