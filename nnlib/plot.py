@@ -5,7 +5,7 @@ import numpy as np
 
 from nnlib._checks import to_numpy
 
-__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix"]
+__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph"]
 
 
 def plot_history(history, figsize=None):
@@ -139,4 +139,46 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
             text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if values[i, j] > threshold else "black")
+    return ax
+
+
+def plot_graph(nodes, edges, ax=None, notes=None, node_color="#eef3fb", note_color="C3"):
+    """Draw a computational graph: a box per node, an arrow per edge (notebooks 06 and 15).
+
+    nodes: ``{name: (x, y, label)}`` (data coordinates, the text in the box); edges: ``[(src, dst)]``
+    or ``[(src, dst, label)]`` (the label written at the arrow's middle); notes: ``{name: text}``
+    written under a node, or ``{name: (text, "above")}`` over it, in ``note_color`` (e.g. the
+    gradient that reaches the node). Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    xs, ys = [v[0] for v in nodes.values()], [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    boxes = {}
+    for name, (x, y, label) in nodes.items():
+        boxes[name] = ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", facecolor=node_color, edgecolor="0.3"))
+    for edge in edges:
+        src, dst, label = (*edge, None) if len(edge) == 2 else edge
+        if src not in nodes or dst not in nodes:
+            raise ValueError(f"plot_graph: edge {src!r} -> {dst!r} names a node that is not in nodes {sorted(nodes)}")
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        # drawn after the boxes (higher zorder), so each arrow is clipped to their outlines as laid out in
+        # this very drawing, and its head stays visible
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2, shrinkA=1, shrinkB=1,
+                                    patchA=boxes[src].get_bbox_patch(), patchB=boxes[dst].get_bbox_patch()))
+        if label:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, label, ha="center", va="bottom", fontsize=8, color="0.3")
+    for name, note in (notes or {}).items():
+        if name not in nodes:
+            raise ValueError(f"plot_graph: a note for {name!r}, which is not a node")
+        text, side = (note, "below") if isinstance(note, str) else note
+        if side not in ("above", "below"):
+            raise ValueError(f"plot_graph: a note goes 'above' or 'below' its node, got {side!r}")
+        x, y, _ = nodes[name]
+        offset, align = (0.3, "bottom") if side == "above" else (-0.3, "top")
+        ax.text(x, y + offset, text, ha="center", va=align, fontsize=8, color=note_color, zorder=2)
     return ax

@@ -83,3 +83,16 @@ def test_plot_confusion_matrix_writes_each_count():
     assert ax.texts[5].get_text() == "1.00"
     with pytest.raises(ValueError, match="2 class names"):
         plot.plot_confusion_matrix(cm, class_names=["a", "b"])
+
+
+def test_plot_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_notes():
+    nodes = {"x": (0, 0, "x = 1"), "y": (2, 0, "y = 2"), "L": (4, 0, "L = 4")}
+    ax = plot.plot_graph(nodes, [("x", "y", "times 2"), ("y", "L")], notes={"x": "dL/dx = 8", "L": ("1", "above")})
+    texts = [t.get_text() for t in ax.texts]
+    assert {"x = 1", "y = 2", "L = 4", "times 2", "dL/dx = 8", "1"} <= set(texts)
+    assert sum(1 for child in ax.get_children() if type(child).__name__ == "Annotation") == 2
+    with pytest.raises(ValueError, match="'z'"):
+        plot.plot_graph(nodes, [("x", "z")])
+    with pytest.raises(ValueError, match="'left'"):
+        plot.plot_graph(nodes, [], notes={"x": ("a note", "left")})
+

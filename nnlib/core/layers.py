@@ -50,7 +50,7 @@ class Linear(Module):
         """dy: (*, out_features) -> dx: (*, in_features).
 
         dx = dy W,  dW = dy^T x,  db = sum of dy over the rows (every leading axis of x counts as rows).
-        Derived in notebook 06, section 2 ("Vectorized: each layer's backward").
+        Derived in notebook 06, section 3 ("Vectorized: each layer's backward").
         """
         x2 = self._x.reshape(-1, self.in_features)
         dy2 = dy.reshape(-1, self.out_features)

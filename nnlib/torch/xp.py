@@ -11,9 +11,9 @@ import contextlib
 import torch
 import torch.nn.functional as F
 # re-exported: the shared code calls them as xp.<name>
-from torch import abs, amax, arange, broadcast_to, concatenate, exp, float64, int64, isfinite  # noqa: F401
+from torch import abs, amax, arange, broadcast_to, concatenate, erf, exp, float64, int64, isfinite  # noqa: F401
 from torch import isnan, log, log1p, ones, sigmoid, sign, sqrt, stack, tanh  # noqa: F401
-from torch import where, zeros, zeros_like  # noqa: F401
+from torch import cos, sin, where, zeros, zeros_like  # noqa: F401
 from torch import as_tensor as asarray  # noqa: F401
 from torch import permute as permute_dims  # noqa: F401
 
