@@ -85,8 +85,10 @@ def is_floating(x) -> bool:
 
 # --- devices, dtypes and checks -------------------------------------------------------------------
 def default_device() -> torch.device:
-    """CUDA when a GPU is present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when a GPU is present, else Apple's MPS, else the CPU (see :mod:`nnlib.device`)."""
+    from nnlib.device import default_device as chosen  # here, not at the top: xp's names are a namespace
+
+    return chosen()
 
 
 def resolve_dtype(dtype=None, device=None):
@@ -95,6 +97,9 @@ def resolve_dtype(dtype=None, device=None):
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"parameters must have a floating torch dtype, got {dtype!r}")
     device = default_device() if device is None else torch.device(device)
+    from nnlib.device import check_dtype  # MPS has no float64: say so before a layer fails
+
+    check_dtype(device, dtype)
     return dtype, device
 
 
