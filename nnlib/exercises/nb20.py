@@ -74,3 +74,36 @@ def _softmax_rows(s):
 
 def _softmax_cols(s):
     return _softmax_rows(s.T).T
+
+
+# --- 20.3: the backward of a row-wise softmax -------------------------------------------------------
+
+
+def _softmax_backward(dA, A):
+    # dP_ik = A_ik (dA_ik - sum_j dA_ij A_ij): the softmax Jacobian applied row by row
+    return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
+
+
+def _softmax_backward_cases():
+    cases = []
+    for seed, (L, S) in zip((30, 31, 32), ((2, 3), (3, 5), (4, 6))):
+        rng = np.random.default_rng(seed)
+        cases.append((rng.standard_normal((L, S)), _softmax_rows(2 * rng.standard_normal((L, S)))))
+    return cases
+
+
+_DA_A = _softmax_backward_cases()
+
+register(Exercise(
+    key="20.3", title="the softmax backward",
+    judge=lambda fn: expect_function(
+        fn, _softmax_backward, _DA_A, "softmax_backward",
+        hint="dP_ik = A_ik (dA_ik - sum_j dA_ij A_ij): the sum runs along each row (the last axis), weighted by A"),
+    wrong_answers={
+        "only the Jacobian's diagonal, A(1 - A) dA": lambda: (lambda dA, A: dA * A * (1 - A)),
+        "the row sum of dA not weighted by A": lambda: (lambda dA, A: A * (dA - dA.sum(axis=-1, keepdims=True))),
+        "the weighted sum taken down the columns": lambda: (lambda dA, A: A * (dA - (dA * A).sum(axis=0, keepdims=True))),
+        "the leading factor A forgotten": lambda: (lambda dA, A: dA - (dA * A).sum(axis=-1, keepdims=True)),
+        "dA passed through unchanged": lambda: (lambda dA, A: dA),
+    },
+))
