@@ -72,8 +72,8 @@ def _checking(backward):
         meta = state.get("_output_meta")
         if meta is None:
             raise RuntimeError(
-                f"{describe(self)}.backward() was called before forward(): run the forward pass first "
-                f"(y = module(x)); backward uses what it cached"
+                f"{describe(self)}.backward called before forward: run the forward pass first (y = module(x)); "
+                f"backward uses what it cached"
             )
         shape, kind = meta
         dy = args[0] if args else None
@@ -86,8 +86,8 @@ def _checking(backward):
             dy_shape = getattr(dy, "shape", shape)
             if dy_shape != shape and tuple(dy_shape) != tuple(shape):
                 raise ValueError(
-                    f"{describe(self)}.backward expects {dy_name} of shape {tuple(shape)} (the shape of the "
-                    f"forward's output), got {dy_name} of shape {tuple(dy_shape)}"
+                    f"{describe(self)}.backward expects {dy_name} of shape {tuple(shape)}, got {tuple(dy_shape)} "
+                    f"(the gradient of the forward's output has that output's shape)"
                 )
         state["_in_backward"] = True
         try:

@@ -96,3 +96,21 @@ def test_plot_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_notes():
     with pytest.raises(ValueError, match="'left'"):
         plot.plot_graph(nodes, [], notes={"x": ("a note", "left")})
 
+
+@pytest.mark.parametrize("outputs,expected", [("all", 5), ("last", 1)])
+def test_draw_unrolled_rnn_draws_one_cell_per_step_and_the_outputs_asked_for(outputs, expected):
+    ax = plot.draw_unrolled_rnn(steps=5, outputs=outputs)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("cell") == 5
+    assert sum(t.startswith("$\\hat y") for t in texts) == expected
+    assert ax.get_title().startswith("an RNN unrolled over 5 steps")
+
+
+def test_draw_unrolled_rnn_marks_truncation_and_rejects_bad_arguments():
+    ax = plot.draw_unrolled_rnn(steps=8, chunk=4, gradients=True)
+    assert len(ax.lines) == 1  # one chunk boundary, between steps 4 and 5
+    assert "truncated" in ax.get_title()
+    with pytest.raises(ValueError, match="outputs"):
+        plot.draw_unrolled_rnn(outputs="first")
+    with pytest.raises(ValueError, match="steps"):
+        plot.draw_unrolled_rnn(steps=0)

@@ -33,11 +33,12 @@ class Case:
     """One random problem: ``make(lib)`` builds the module in torch.nn, nnlib.numpy or nnlib.torch."""
 
     make: object
-    x: np.ndarray
+    x: object  # the input array, or a tuple of them (MultiheadAttention's query, key, value)
     train: bool = True
     state: dict = field(default_factory=dict)  # values for the reference's buffers (running statistics)
     h0: object = None  # recurrent layers: an initial state (an array, or a pair for LSTM), or None
     ids: bool = False  # x holds integer ids (Embedding): no input gradient
+    kwargs: dict = field(default_factory=dict)  # further forward arguments: masks (arrays) or flags
 
 
 # --- what to draw --------------------------------------------------------------------------------
@@ -163,9 +164,10 @@ def recurrent(name, cell=False):
         if name.startswith("RNN"):
             options["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
         if not cell:
-            options["batch_first"] = True
+            options.update(batch_first=True, num_layers=draw(st.integers(1, 2)), bidirectional=draw(st.booleans()))
         x = floats(draw, (n, c) if cell else (n, draw(st.integers(1, 4)), c))
-        state_shape = (n, h) if cell else (1, n, h)
+        stacked = 1 if cell else options["num_layers"] * (2 if options["bidirectional"] else 1)
+        state_shape = (n, h) if cell else (stacked, n, h)
         h0 = None
         if draw(st.booleans()):
             h0 = floats(draw, state_shape)
@@ -174,6 +176,28 @@ def recurrent(name, cell=False):
         return Case(lambda lib: getattr(lib, name)(c, h, **options), x, h0=h0)
 
     return strategy()
+
+
+@st.composite
+def attention(draw):
+    heads = draw(st.integers(1, 2))
+    e, n = heads * draw(st.integers(1, 3)), draw(batch)
+    lq, s = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    bias = draw(st.booleans())
+    x = tuple(floats(draw, (n, length, e)) for length in (lq, s, s))
+    kwargs = {"need_weights": draw(st.booleans()), "average_attn_weights": draw(st.booleans())}
+    mask = draw(st.sampled_from(["none", "causal", "float", "padding"]))
+    rng = np.random.default_rng(draw(st.integers(0, 1000)))
+    if mask == "causal":
+        kwargs["attn_mask"] = np.arange(s)[None, :] > np.arange(lq)[:, None] + max(s - lq, 0)  # every row keeps a key
+    elif mask == "float":
+        kwargs["attn_mask"] = rng.standard_normal((lq, s))
+    elif mask == "padding" and n > 0:  # torch 2.13's own MultiheadAttention cannot reshape an empty batch's mask
+        padding = rng.random((n, s)) < 0.4
+        padding[:, 0] = False  # at least one key per sequence (all keys masked gives NaN in torch)
+        kwargs["key_padding_mask"] = padding
+    make = lambda lib: lib.MultiheadAttention(e, heads, bias=bias, batch_first=True)
+    return Case(make, x, kwargs=kwargs)
 
 
 LAYERS = {
@@ -198,6 +222,7 @@ LAYERS = {
     "RNN": recurrent("RNN"),
     "LSTM": recurrent("LSTM"),
     "GRU": recurrent("GRU"),
+    "MultiheadAttention": attention(),
     "RNNCell": recurrent("RNNCell", cell=True),
     "LSTMCell": recurrent("LSTMCell", cell=True),
     "GRUCell": recurrent("GRUCell", cell=True),
@@ -213,10 +238,19 @@ def first(y):
 
 def states_of(y):
     """The final state(s) a recurrent layer returns besides its output (empty for other layers)."""
-    if not isinstance(y, (tuple, list)) or len(y) < 2:
+    if not isinstance(y, (tuple, list)) or len(y) < 2 or y[1] is None:
         return []
     rest = y[1]
     return list(rest) if isinstance(rest, (tuple, list)) else [rest]
+
+
+def as_inputs(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def as_float(a, np_dtype, to):
+    """A floating array rounded to ``np_dtype``, then converted by ``to``; masks of booleans stay booleans."""
+    return to(a) if a.dtype == bool else to(a.astype(np_dtype))
 
 
 def assert_close(ours, ref, what, tol):
@@ -239,16 +273,19 @@ def run_reference(case, dtype):
     ref.load_state_dict({k: torch.as_tensor(v.astype(np.float64) if v.dtype == np_dtype else v) for k, v in state.items()})
     ref.train(case.train)
 
-    x = torch.as_tensor(case.x if case.ids else case.x.astype(np_dtype).astype(np.float64))
-    x.requires_grad_(not case.ids)
+    xs = [torch.as_tensor(a if case.ids else a.astype(np_dtype).astype(np.float64)) for a in as_inputs(case.x)]
+    for x in xs:
+        x.requires_grad_(not case.ids)
     h0 = _states(case.h0, lambda a: torch.as_tensor(a.astype(np_dtype).astype(np.float64)).requires_grad_())
-    y = ref(x) if h0 is None else ref(x, h0)
+    kwargs = {k: as_float(v, np_dtype, lambda a: torch.as_tensor(a).double() if a.dtype != bool else torch.as_tensor(a))
+              if isinstance(v, np.ndarray) else v for k, v in case.kwargs.items()}
+    y = ref(*xs, **kwargs) if h0 is None else ref(*xs, h0)
     out = first(y)
     dy = np.random.default_rng(7).standard_normal(tuple(out.shape)).astype(np_dtype)
     (out * torch.as_tensor(dy.astype(np.float64))).sum().backward()
     grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p)) for name, p in ref.named_parameters()}
     h0_grads = [h.grad for h in _flat(h0)]
-    return state, dy, dict(y=out, states=states_of(y), dx=None if case.ids else x.grad, grads=grads,
+    return state, dy, dict(y=out, states=states_of(y), dx=None if case.ids else [x.grad for x in xs], grads=grads,
                            buffers=dict(ref.named_buffers()), h0_grads=h0_grads)
 
 
@@ -269,10 +306,12 @@ def run_ours(nn, case, dtype, state, dy):
     m.to(dtype=np_dtype) if nn is nnp else m.to(device=TEST_DEVICE, dtype=torch_dtype)
     m.load_state_dict(state)
     m.train(case.train)
-    x = as_array(case.x if case.ids else case.x.astype(np_dtype))
+    xs = [as_array(a if case.ids else a.astype(np_dtype)) for a in as_inputs(case.x)]
     h0 = _states(case.h0, lambda a: as_array(a.astype(np_dtype)))
-    y = m(x) if h0 is None else m(x, h0)
+    kwargs = {k: as_float(v, np_dtype, as_array) if isinstance(v, np.ndarray) else v for k, v in case.kwargs.items()}
+    y = m(*xs, **kwargs) if h0 is None else m(*xs, h0)
     dx = m.backward(as_array(dy))
+    dx = None if dx is None else list(dx) if isinstance(dx, tuple) else [dx]
     if h0 is None:
         h0_grads = []
     elif hasattr(m, "grad_hx"):  # a cell: grad_hx is dh, or (dh, dc)
@@ -294,14 +333,15 @@ def test_every_layer_equals_torch_nn_and_autograd_on_random_problems(name, data,
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # as torch: no overflow or invalid-value warnings, even on inf and NaN
             ours = run_ours(nn, case, dtype, state, dy)
-        where = f"{nn.BACKEND} {name} {dtype}, input shape {case.x.shape}"
+        where = f"{nn.BACKEND} {name} {dtype}, input shapes {[a.shape for a in as_inputs(case.x)]}"
         assert_close(ours["y"], ref["y"], f"{where}: output", tol)
         for i, (s, s_ref) in enumerate(zip(ours["states"], ref["states"], strict=True)):
             assert_close(s, s_ref, f"{where}: final state {i}", tol)
         if ref["dx"] is None:
             assert ours["dx"] is None, f"{where}: integer ids have no gradient"
         else:
-            assert_close(ours["dx"], ref["dx"], f"{where}: input gradient", tol)
+            for i, (g, g_ref) in enumerate(zip(ours["dx"], ref["dx"], strict=True)):
+                assert_close(g, g_ref, f"{where}: gradient of input {i}", tol)
         assert set(ours["grads"]) == set(ref["grads"]), f"{where}: parameter names"
         for key, g in ref["grads"].items():
             assert_close(ours["grads"][key], g, f"{where}: gradient of {key}", tol)

@@ -13,7 +13,7 @@ import numpy as np
 # re-exported: the shared code calls them as xp.<name>
 from numpy import abs, amax, arange, asarray, broadcast_to, concatenate, exp, float64, int64  # noqa: F401
 from numpy import isfinite, isnan, log, log1p, ones, permute_dims, sign, sqrt, stack  # noqa: F401
-from numpy import tanh, where, zeros, zeros_like  # noqa: F401
+from numpy import cos, sin, tanh, where, zeros, zeros_like  # noqa: F401
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib._checks import describe
