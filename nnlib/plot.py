@@ -3,7 +3,7 @@ figure shows itself, so no ``plt.show()`` is needed."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix"]
+__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "show_matrix"]
 
 
 def _numpy(a):
@@ -141,4 +141,43 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
             text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if values[i, j] > threshold else "black")
+    return ax
+
+
+def _text_colour(rgba):
+    """Black or white, whichever reads better on a cell of colour ``rgba``.
+
+    The relative luminance of sRGB (ITU-R BT.709 weights on the linearised channels, as WCAG
+    defines it) is below about 0.18 for the dark ends of a colour map; white text is the readable
+    one there, black text everywhere else.
+    """
+    rgb = np.asarray(rgba[:3], dtype=np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return "white" if luminance < 0.18 else "black"
+
+
+def show_matrix(values, ax=None, cmap="RdBu_r", vmin=None, vmax=None, fmt="{:g}", title=None, fontsize=9):
+    """Draw a 2-D array as coloured cells with each value written in its cell.
+
+    values: (H, W). vmin/vmax: the colour range (default: symmetric around 0, ``max |value|``, so
+    that 0 is the middle colour of a diverging map). The text of each cell is white on dark cells
+    and black on light ones, so every number stays readable. Returns the Axes (ticks off).
+    """
+    values = _numpy(values)
+    if values.ndim != 2:
+        raise ValueError(f"show_matrix expects a 2-D array, got shape {values.shape}")
+    if vmin is None and vmax is None:
+        vmax = float(np.abs(values).max()) or 1.0
+        vmin = -vmax
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * values.shape[1] + 0.5, 0.6 * values.shape[0] + 0.5))
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                color=_text_colour(image.cmap(image.norm(v))))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
     return ax
