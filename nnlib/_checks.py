@@ -34,8 +34,16 @@ def check_same_shape(who, a, b, names=("input", "target")) -> None:
         )
 
 
+def is_tensor(a) -> bool:
+    """True for a torch tensor (recognised by its methods, so NumPy users never import torch)."""
+    return hasattr(a, "detach") and hasattr(a, "device")
+
+
 def to_numpy(a):
-    """A NumPy array from an array, a tensor on any device, or a number (tensors are detached first)."""
+    """A NumPy array from an array, a tensor on any device, or a number (tensors are detached first).
+
+    The one conversion used by every backend-free module (metrics, plot, gradcheck, train, exercises, data).
+    """
     import numpy as np
 
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+    return a.detach().cpu().numpy() if is_tensor(a) else np.asarray(a)

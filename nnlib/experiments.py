@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlib._checks import to_numpy
+
 __all__ = [
     "RunLog", "read_runs", "runs_table",
     "t_quantile", "t_interval", "bootstrap_interval",
@@ -210,7 +212,7 @@ def t_quantile(confidence: float, df: int) -> float:
 
 
 def _sample(values, who):
-    x = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, dtype=np.float64)
+    x = np.asarray(to_numpy(values), dtype=np.float64)
     if x.ndim != 1 or len(x) < 2:
         raise ValueError(f"{who} expects a 1-D sample of at least 2 values, got shape {x.shape}")
     if not np.all(np.isfinite(x)):

@@ -7,6 +7,8 @@ integers (floats holding whole numbers are accepted); for predicted scores of sh
 """
 import numpy as np
 
+from nnlib._checks import to_numpy
+
 __all__ = [
     "accuracy",
     "precision",
@@ -19,12 +21,8 @@ __all__ = [
 ]
 
 
-def _numpy(a):
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
-
-
 def _check_pair(who, y_true, y_pred):
-    y_true, y_pred = _numpy(y_true), _numpy(y_pred)
+    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
     if y_true.shape[:1] != y_pred.shape[:1]:
         raise ValueError(
             f"{who} expects y_true and y_pred of the same length, got {len(y_true) if y_true.ndim else 'a scalar'} "

@@ -3,11 +3,9 @@ figure shows itself, so no ``plt.show()`` is needed."""
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nnlib._checks import to_numpy
+
 __all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "show_matrix"]
-
-
-def _numpy(a):
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def plot_history(history, figsize=None):
@@ -43,7 +41,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
     (the argmax is taken), or one score per point (M,) or (M, 1) of floats, drawn as shades
     with the boundary at ``threshold``. Returns the Axes.
     """
-    X, y = _numpy(X).astype(np.float64), _numpy(y)
+    X, y = to_numpy(X).astype(np.float64), to_numpy(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary expects 2-D points X of shape (N, 2), got {X.shape}")
     if ax is None:
@@ -51,7 +49,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
     lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    z = _numpy(predict_fn(grid))
+    z = to_numpy(predict_fn(grid))
     if z.ndim == 2 and z.shape[1] > 1:
         z = z.argmax(axis=1)
     z = z.reshape(gx.shape)
@@ -77,7 +75,7 @@ def show_images(images, labels=None, ncols=10, predictions=None, class_names=Non
     labels: titles; with ``predictions`` as well, each title reads 'true/predicted' and wrong
     predictions are drawn in red. class_names maps label integers to names. Returns the Figure.
     """
-    images = _numpy(images)
+    images = to_numpy(images)
     if images.ndim == 4:
         if images.shape[1] not in (1, 3):
             raise ValueError(f"show_images expects (N, C, H, W) with C = 1 or 3, got shape {images.shape}")
@@ -91,8 +89,8 @@ def show_images(images, labels=None, ncols=10, predictions=None, class_names=Non
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * nrows), squeeze=False)
     name = (lambda c: class_names[int(c)]) if class_names is not None else (lambda c: str(c))
-    labels = None if labels is None else _numpy(labels)
-    predictions = None if predictions is None else _numpy(predictions)
+    labels = None if labels is None else to_numpy(labels)
+    predictions = None if predictions is None else to_numpy(predictions)
     for i, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if i >= n:
@@ -117,7 +115,7 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
     normalize=True shows each row as fractions of that true class (the per-class recall on the
     diagonal). Returns the Axes.
     """
-    cm = _numpy(cm)
+    cm = to_numpy(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"plot_confusion_matrix expects a square matrix, got shape {cm.shape}")
     k = cm.shape[0]
@@ -164,7 +162,7 @@ def show_matrix(values, ax=None, cmap="RdBu_r", vmin=None, vmax=None, fmt="{:g}"
     that 0 is the middle colour of a diverging map). The text of each cell is white on dark cells
     and black on light ones, so every number stays readable. Returns the Axes (ticks off).
     """
-    values = _numpy(values)
+    values = to_numpy(values)
     if values.ndim != 2:
         raise ValueError(f"show_matrix expects a 2-D array, got shape {values.shape}")
     if vmin is None and vmax is None:

@@ -1,11 +1,10 @@
-"""Dense layers, torch twin: the same equations as nnlib.numpy.layers, with torch ops."""
+"""Dense layers: forward caches what backward needs; backward adds into ``.grad``."""
 import math
 import numbers
 
-import torch
-
+from nnlib._base import BaseModule as Module
+from nnlib._base import Parameter
 from nnlib._checks import check_ndim, check_size, describe
-from nnlib.torch.module import Module, Parameter, check_array, resolve_dtype
 from nnlib.random import uniform
 
 __all__ = ["Linear", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]
@@ -16,31 +15,48 @@ class Linear(Module):
 
     ``weight``: (out_features, in_features), ``bias``: (out_features,), both drawn from
     U(-1/sqrt(in_features), 1/sqrt(in_features)) as ``torch.nn.Linear`` does.
+
+    >>> import numpy as np, nnlib, nnlib.numpy as nn
+    >>> _ = nnlib.manual_seed(0)
+    >>> layer = nn.Linear(3, 2)
+    >>> x = np.ones((4, 3))
+    >>> layer(x).shape
+    (4, 2)
+    >>> layer.backward(np.ones((4, 2))).shape   # dL/dx; dL/dW and dL/db are added into .grad
+    (4, 3)
+    >>> layer.weight.grad                        # dW = dy^T x: every entry sums four ones
+    array([[4., 4., 4.],
+           [4., 4., 4.]])
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
-        dtype, device = resolve_dtype(dtype, device)
+        dtype, device = self.xp.resolve_dtype(dtype, device)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features)
-        self.weight = Parameter(torch.as_tensor(uniform(-bound, bound, (out_features, in_features)), dtype=dtype, device=device))
-        self.bias = Parameter(torch.as_tensor(uniform(-bound, bound, (out_features,)), dtype=dtype, device=device)) if bias else None
+        new = lambda shape: Parameter(self.xp.asarray(uniform(-bound, bound, shape), dtype=dtype, device=device))
+        self.weight = new((out_features, in_features))
+        self.bias = new((out_features,)) if bias else None
 
     def forward(self, x):
-        check_array(self, x, self.weight.data.dtype, self.weight.data.device)
+        w = self.weight.data
+        self.xp.check_array(self, x, w.dtype, w.device)
         check_ndim(self, x, range(1, 33), "(*, in_features)")
         check_size(self, x, -1, self.in_features, "features")
         self._x = x
-        y = x @ self.weight.data.T
+        y = x @ w.T
         return y + self.bias.data if self.bias is not None else y
 
-    @torch.no_grad()
     def backward(self, dy):
-        """dy: (*, out_features) -> dx: (*, in_features); dW = dy^T x, db = sum of dy over rows."""
+        """dy: (*, out_features) -> dx: (*, in_features).
+
+        dx = dy W,  dW = dy^T x,  db = sum of dy over the rows (every leading axis of x counts as rows).
+        Derived in notebook 06, section 2 ("Vectorized: each layer's backward").
+        """
         x2 = self._x.reshape(-1, self.in_features)
         dy2 = dy.reshape(-1, self.out_features)
         self.weight.accumulate(dy2.T @ x2)
         if self.bias is not None:
-            self.bias.accumulate(dy2.sum(dim=0))
+            self.bias.accumulate(dy2.sum(axis=0))
         return dy @ self.weight.data
 
     def extra_repr(self):
@@ -54,12 +70,11 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        check_array(self, x)
+        self.xp.check_array(self, x)
         start, end = _flatten_range(self, x.ndim)
         self._shape = x.shape
-        return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+        return x.reshape(tuple(x.shape[:start]) + (math.prod(x.shape[start : end + 1]),) + tuple(x.shape[end + 1 :]))
 
-    @torch.no_grad()
     def backward(self, dy):
         """dx = dy reshaped back to the input's shape."""
         return dy.reshape(self._shape)
@@ -87,7 +102,14 @@ class Dropout(Module):
     """Dropout: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p) in training; y = x in eval.  x: (*) -> y: (*).
 
     "Inverted" dropout: scaling the kept units by 1 / (1 - p) keeps E[y] = x, so eval needs no rescaling.
-    The mask is drawn with torch's generator on the input's device (``nnlib.manual_seed`` seeds it).
+    The mask is drawn by the backend's generator on the input's device (``nnlib.manual_seed`` seeds both).
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> drop = nn.Dropout(p=0.5)
+    >>> sorted(set(drop(np.ones(1000)).tolist()))       # each unit dropped (0) or scaled by 1 / (1 - p)
+    [0.0, 2.0]
+    >>> drop.eval()(np.ones(3))                          # evaluation: the identity
+    array([1., 1., 1.])
     """
 
     def __init__(self, p=0.5):
@@ -96,19 +118,20 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
-        check_array(self, x)
+        xp = self.xp
+        xp.check_array(self, x)
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = torch.rand(x.shape, device=x.device) >= self.p
+        keep = xp.rand(x.shape, device=x.device) >= self.p
         # p = 1 drops everything; torch then returns zeros rather than 0 * inf
         scale = 0.0 if self.p == 1 else 1 / (1 - self.p)
-        self._mask = keep.to(x.dtype) * scale
+        self._mask = xp.astype(keep, x.dtype) * scale
         return x * self._mask
 
-    @torch.no_grad()
     def backward(self, dy):
-        """dx = dy * mask / (1 - p): the same units the forward pass kept (dy itself in eval)."""
+        """dx = dy * mask / (1 - p): the same units the forward pass kept (dy itself in eval).
+        Notebook 10, section 4 ("Dropout")."""
         return dy if self._mask is None else dy * self._mask
 
     def extra_repr(self):
@@ -130,32 +153,33 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
-        dtype, device = resolve_dtype(dtype, device)
+        xp = self.xp
+        dtype, device = xp.resolve_dtype(dtype, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(torch.ones(num_features, dtype=dtype, device=device)) if affine else None
-        self.bias = Parameter(torch.zeros(num_features, dtype=dtype, device=device)) if affine else None
+        self.weight = Parameter(xp.ones(num_features, dtype=dtype, device=device)) if affine else None
+        self.bias = Parameter(xp.zeros(num_features, dtype=dtype, device=device)) if affine else None
         if track_running_stats:
-            self.running_mean = torch.zeros(num_features, dtype=dtype, device=device)
-            self.running_var = torch.ones(num_features, dtype=dtype, device=device)
-            self.num_batches_tracked = torch.tensor(0, dtype=torch.int64, device=device)
+            self.running_mean = xp.zeros(num_features, dtype=dtype, device=device)
+            self.running_var = xp.ones(num_features, dtype=dtype, device=device)
+            self.num_batches_tracked = xp.asarray(0, dtype=xp.int64, device=device)
         else:
             self._buffers = ()  # torch keeps no running statistics (and no state-dict keys) then
 
     def _reference(self):
-        """A tensor whose dtype and device inputs must share (None when there are no parameters or buffers)."""
+        """An array whose dtype and device inputs must share (None when there are no parameters or buffers)."""
         if self.affine:
             return self.weight.data
         return self.running_mean if self.track_running_stats else None
 
     def forward(self, x):
-        ref = self._reference()
-        check_array(self, x, None if ref is None else ref.dtype, None if ref is None else ref.device)
+        xp, ref = self.xp, self._reference()
+        xp.check_array(self, x, None if ref is None else ref.dtype, None if ref is None else ref.device)
         check_ndim(self, x, self._ndims, self._layout)
         check_size(self, x, 1, self.num_features, "channels")
         axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
         shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcastable against x
-        n = x.numel() // self.num_features  # values per channel
+        n = math.prod(x.shape) // self.num_features  # values per channel
         self._use_batch_stats = self.training or not self.track_running_stats
         if self._use_batch_stats:
             if n == 1:
@@ -163,38 +187,46 @@ class _BatchNorm(Module):
                     f"{describe(self)}: Expected more than 1 value per channel when training, "
                     f"got input of shape {tuple(x.shape)}"
                 )
-            mean = x.mean(dim=axes, keepdim=True)
-            var = x.var(dim=axes, keepdim=True, correction=0)  # biased (divide by n): what normalizes the batch
+            mean = x.mean(axis=axes, keepdims=True)
+            var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # biased (divide by n): what normalizes the batch
             if self.training and self.track_running_stats:
-                self.num_batches_tracked += 1
-                m = 1 / self.num_batches_tracked.item() if self.momentum is None else self.momentum
-                self.running_mean = (1 - m) * self.running_mean + m * mean.detach().reshape(-1)
-                self.running_var = (1 - m) * self.running_var + m * var.detach().reshape(-1) * n / (n - 1)
+                self._update_running_stats(mean, var, n)
         else:
             mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
-        self._inv_std = 1 / torch.sqrt(var + self.eps)
+        self._inv_std = 1 / xp.sqrt(var + self.eps)
         self._x_hat = (x - mean) * self._inv_std
         self._axes = axes
         if not self.affine:
             return self._x_hat
         return self._x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
 
-    @torch.no_grad()
+    def _update_running_stats(self, mean, var, n):
+        with self.xp.no_grad():  # statistics kept for eval, not part of the function being differentiated
+            self.num_batches_tracked += 1
+            m = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            self.running_mean = (1 - m) * self.running_mean + m * mean.reshape(-1)
+            self.running_var = (1 - m) * self.running_var + m * var.reshape(-1) * n / (n - 1)
+
     def backward(self, dy):
-        """dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) over the non-channel axes,
-        where dx_hat = dy * weight; with running statistics (eval) simply dx = dx_hat * inv_std.
-        dweight = sum(dy * x_hat), dbias = sum(dy)."""
-        axes, x_hat, inv_std = self._axes, self._x_hat.detach(), self._inv_std.detach()
+        """With batch statistics (training), over the non-channel axes (n values per channel):
+
+            dx_hat = dy * weight
+            dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
+
+        (the batch mean and variance depend on every x too, hence the two correction terms);
+        with running statistics (eval) simply dx = dx_hat * inv_std. dweight = sum(dy * x_hat),
+        dbias = sum(dy). Derived in notebook 11, section 1 ("What batch norm computes").
+        """
+        axes, x_hat = self._axes, self._x_hat
         dx_hat = dy
         if self.affine:
-            self.weight.accumulate((dy * x_hat).sum(dim=axes))
-            self.bias.accumulate(dy.sum(dim=axes))
+            self.weight.accumulate((dy * x_hat).sum(axis=axes))
+            self.bias.accumulate(dy.sum(axis=axes))
             dx_hat = dy * self.weight.data.reshape((1, -1) + (1,) * (dy.ndim - 2))
         if not self._use_batch_stats:
-            return dx_hat * inv_std
-        # the batch mean and variance depend on every x too, hence the two correction terms
-        return inv_std * (
-            dx_hat - dx_hat.mean(dim=axes, keepdim=True) - x_hat * (dx_hat * x_hat).mean(dim=axes, keepdim=True)
+            return dx_hat * self._inv_std
+        return self._inv_std * (
+            dx_hat - dx_hat.mean(axis=axes, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
         )
 
     def extra_repr(self):
@@ -205,7 +237,17 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """BatchNorm1d: y = (x - mean) / sqrt(var + eps) * weight + bias per channel.  x: (N, C) or (N, C, L) -> same."""
+    """BatchNorm1d: y = (x - mean) / sqrt(var + eps) * weight + bias per channel.  x: (N, C) or (N, C, L) -> same.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> y = bn(np.array([[1.0, 10.0], [3.0, 30.0]]))     # each channel: mean 0, variance 1 over the batch
+    >>> y.round(4)                                        # (eps = 1e-5 keeps them just inside +-1)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> bn.running_mean                                   # 0.9 * 0 + 0.1 * batch mean
+    array([0.2, 2. ])
+    """
 
     _ndims = (2, 3)
     _layout = "(N, C) or (N, C, L)"
