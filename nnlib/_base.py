@@ -78,14 +78,25 @@ class BaseModule:
             yield from child.modules()
 
     def named_parameters(self, prefix: str = ""):
-        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys."""
+        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys.
+
+        A Parameter shared by several modules (tied weights) is yielded once, under its first name,
+        as torch's ``remove_duplicate=True``: an optimizer must update it once, with the summed gradient.
+        """
+        seen = set()
+        for name, p in self._named_parameters_with_repeats(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _named_parameters_with_repeats(self, prefix):
         for name, value in vars(self).items():
             if name.startswith("_"):
                 continue
             if isinstance(value, Parameter):
                 yield prefix + name, value
             elif isinstance(value, BaseModule):
-                yield from value.named_parameters(prefix + name + ".")
+                yield from value._named_parameters_with_repeats(prefix + name + ".")
 
     def parameters(self):
         """Yield every ``Parameter`` (what an optimizer updates)."""

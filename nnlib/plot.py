@@ -5,7 +5,8 @@ import numpy as np
 
 from nnlib._checks import to_numpy
 
-__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "show_matrix"]
+__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
+           "draw_unrolled_rnn", "show_matrix"]
 
 
 def plot_history(history, figsize=None):
@@ -139,6 +140,93 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
             text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if values[i, j] > threshold else "black")
+    return ax
+
+
+def plot_graph(nodes, edges, ax=None, notes=None, node_color="#eef3fb", note_color="C3"):
+    """Draw a computational graph: a box per node, an arrow per edge (notebooks 06 and 15).
+
+    nodes: ``{name: (x, y, label)}`` (data coordinates, the text in the box); edges: ``[(src, dst)]``
+    or ``[(src, dst, label)]`` (the label written at the arrow's middle); notes: ``{name: text}``
+    written under a node, or ``{name: (text, "above")}`` over it, in ``note_color`` (e.g. the
+    gradient that reaches the node). Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    xs, ys = [v[0] for v in nodes.values()], [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    boxes = {}
+    for name, (x, y, label) in nodes.items():
+        boxes[name] = ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", facecolor=node_color, edgecolor="0.3"))
+    for edge in edges:
+        src, dst, label = (*edge, None) if len(edge) == 2 else edge
+        if src not in nodes or dst not in nodes:
+            raise ValueError(f"plot_graph: edge {src!r} -> {dst!r} names a node that is not in nodes {sorted(nodes)}")
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        # drawn after the boxes (higher zorder), so each arrow is clipped to their outlines as laid out in
+        # this very drawing, and its head stays visible
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2, shrinkA=1, shrinkB=1,
+                                    patchA=boxes[src].get_bbox_patch(), patchB=boxes[dst].get_bbox_patch()))
+        if label:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, label, ha="center", va="bottom", fontsize=8, color="0.3")
+    for name, note in (notes or {}).items():
+        if name not in nodes:
+            raise ValueError(f"plot_graph: a note for {name!r}, which is not a node")
+        text, side = (note, "below") if isinstance(note, str) else note
+        if side not in ("above", "below"):
+            raise ValueError(f"plot_graph: a note goes 'above' or 'below' its node, got {side!r}")
+        x, y, _ = nodes[name]
+        offset, align = (0.3, "bottom") if side == "above" else (-0.3, "top")
+        ax.text(x, y + offset, text, ha="center", va=align, fontsize=8, color=note_color, zorder=2)
+    return ax
+
+
+def draw_unrolled_rnn(steps=4, outputs="all", chunk=None, gradients=False, ax=None):
+    """Draw a recurrent network unrolled over ``steps`` time steps with :func:`plot_graph`: one cell per
+    step, all sharing the same weights, each reading x_t and the previous hidden state (notebook 15,
+    sections 2, 3 and 6).
+
+    ``outputs``: ``"all"`` (many-to-many: a prediction at every step) or ``"last"`` (many-to-one: only
+    the last hidden state is read). ``chunk``: a dashed boundary every ``chunk`` steps, as in truncated
+    backpropagation through time (the state is carried across it, the gradient is not).
+    ``gradients``: the backward pass too, in red, right to left. Returns the Axes.
+    """
+    if outputs not in ("all", "last"):
+        raise ValueError(f"draw_unrolled_rnn: outputs must be 'all' or 'last', got {outputs!r}")
+    if steps < 1 or (chunk is not None and chunk < 1):
+        raise ValueError(f"draw_unrolled_rnn expects steps >= 1 and chunk >= 1, got steps={steps}, chunk={chunk}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * steps + 1.5, 3.2))
+    nodes, edges = {"h0": (0, 0, "$h_0$")}, []
+    for t in range(1, steps + 1):
+        nodes[f"x{t}"] = (t, -1.1, f"$x_{{{t}}}$")
+        nodes[f"cell{t}"] = (t, 0, "cell")
+        edges += [(f"x{t}", f"cell{t}"), ("h0" if t == 1 else f"cell{t - 1}", f"cell{t}", f"$h_{{{t - 1}}}$")]
+        if outputs == "all" or t == steps:
+            nodes[f"y{t}"] = (t, 1.1, f"$\\hat y_{{{t}}}$" if outputs == "all" else "$\\hat y$")
+            edges.append((f"cell{t}", f"y{t}"))
+    plot_graph(nodes, edges, ax=ax)
+    backward = dict(arrowstyle="-|>", color="tab:red", lw=1.2)
+    for t in range(1, steps + 1):
+        boundary = chunk is not None and t % chunk == 0 and t < steps
+        if gradients and t < steps and not boundary:  # dL/dh_t from step t + 1, under the forward arrow
+            ax.annotate("", (t + 0.3, -0.22), (t + 0.7, -0.22), arrowprops=backward)
+        if gradients and f"y{t}" in nodes:  # dL/dh_t from the prediction at t
+            ax.annotate("", (t - 0.15, 0.25), (t - 0.15, 0.85), arrowprops=backward)
+        if boundary:
+            ax.axvline(t + 0.5, color="gray", ls="--", lw=1)
+            ax.text(t + 0.5, -1.65, "state carried,\ngradient stops", ha="center", va="center", fontsize=8, color="gray")
+    ax.text(steps + 0.7, 1.7, "every cell: the same $W_{ih}, W_{hh}, b$", ha="right", fontsize=9, color="tab:blue")
+    if gradients:
+        ax.text(-0.7, 1.7, "red: the backward pass\n(gradients, right to left)", ha="left", va="center",
+                fontsize=8, color="tab:red")
+    ax.set_ylim(-2.0, 2.0)
+    kind = "many-to-many" if outputs == "all" else "many-to-one"
+    ax.set_title(f"an RNN unrolled over {steps} steps ({kind})" + (", truncated BPTT" if chunk else ""))
     return ax
 
 

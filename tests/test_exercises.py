@@ -34,10 +34,16 @@ def test_required_answer_must_be_given():
 def test_wrong_shape_and_wrong_value_are_named():
     with pytest.raises(ExerciseError, match=r"expected shape \(3,\), got \(2,\)"):
         check(np.zeros(2), np.zeros(3), "ex")
-    with pytest.raises(ExerciseError, match=r"1 of 3 values are wrong; first at index \(1,\).*Hint: think"):
+    with pytest.raises(ExerciseError, match=r"1 of 3 values are wrong; the first at index \(1,\) is 2.0 \(too large\).*Hint: think"):
         check(np.array([0.0, 2.0, 0.0]), np.zeros(3), "ex", hint="think")
     with pytest.raises(ExerciseError, match="NaN"):
         check(np.array([np.nan]), np.zeros(1), "ex")
+
+
+def test_a_wrong_number_is_named_too_large_or_too_small_never_with_the_answer():
+    with pytest.raises(ExerciseError, match=r"^ex: your answer: 0.5 is wrong \(too small\).$") as error:
+        check(0.5, 0.693, "ex")
+    assert "0.693" not in str(error.value)
 
 
 def test_text_where_a_number_is_expected_is_refused_clearly():

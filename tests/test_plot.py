@@ -85,6 +85,37 @@ def test_plot_confusion_matrix_writes_each_count():
         plot.plot_confusion_matrix(cm, class_names=["a", "b"])
 
 
+def test_plot_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_notes():
+    nodes = {"x": (0, 0, "x = 1"), "y": (2, 0, "y = 2"), "L": (4, 0, "L = 4")}
+    ax = plot.plot_graph(nodes, [("x", "y", "times 2"), ("y", "L")], notes={"x": "dL/dx = 8", "L": ("1", "above")})
+    texts = [t.get_text() for t in ax.texts]
+    assert {"x = 1", "y = 2", "L = 4", "times 2", "dL/dx = 8", "1"} <= set(texts)
+    assert sum(1 for child in ax.get_children() if type(child).__name__ == "Annotation") == 2
+    with pytest.raises(ValueError, match="'z'"):
+        plot.plot_graph(nodes, [("x", "z")])
+    with pytest.raises(ValueError, match="'left'"):
+        plot.plot_graph(nodes, [], notes={"x": ("a note", "left")})
+
+
+@pytest.mark.parametrize("outputs,expected", [("all", 5), ("last", 1)])
+def test_draw_unrolled_rnn_draws_one_cell_per_step_and_the_outputs_asked_for(outputs, expected):
+    ax = plot.draw_unrolled_rnn(steps=5, outputs=outputs)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("cell") == 5
+    assert sum(t.startswith("$\\hat y") for t in texts) == expected
+    assert ax.get_title().startswith("an RNN unrolled over 5 steps")
+
+
+def test_draw_unrolled_rnn_marks_truncation_and_rejects_bad_arguments():
+    ax = plot.draw_unrolled_rnn(steps=8, chunk=4, gradients=True)
+    assert len(ax.lines) == 1  # one chunk boundary, between steps 4 and 5
+    assert "truncated" in ax.get_title()
+    with pytest.raises(ValueError, match="outputs"):
+        plot.draw_unrolled_rnn(outputs="first")
+    with pytest.raises(ValueError, match="steps"):
+        plot.draw_unrolled_rnn(steps=0)
+
+
 def test_show_matrix_writes_each_value_white_on_dark_cells_and_black_on_light_ones():
     values = np.array([[-3.0, 0.0, 3.0], [-3.0, 0.5, 3.0]])
     ax = plot.show_matrix(values, vmin=-3, vmax=3)

@@ -7,7 +7,7 @@ from nnlib._base import Parameter
 from nnlib._checks import check_ndim, check_size, describe
 from nnlib.random import uniform
 
-__all__ = ["Linear", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["Linear", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class Linear(Module):
@@ -50,7 +50,7 @@ class Linear(Module):
         """dy: (*, out_features) -> dx: (*, in_features).
 
         dx = dy W,  dW = dy^T x,  db = sum of dy over the rows (every leading axis of x counts as rows).
-        Derived in notebook 06, section 2 ("Vectorized: each layer's backward").
+        Derived in notebook 06, section 3 ("Vectorized: each layer's backward").
         """
         x2 = self._x.reshape(-1, self.in_features)
         dy2 = dy.reshape(-1, self.out_features)
@@ -215,7 +215,7 @@ class _BatchNorm(Module):
 
         (the batch mean and variance depend on every x too, hence the two correction terms);
         with running statistics (eval) simply dx = dx_hat * inv_std. dweight = sum(dy * x_hat),
-        dbias = sum(dy). Derived in notebook 11, section 1 ("What batch norm computes").
+        dbias = sum(dy). Derived in notebook 11, section 2 ("The backward pass, derived").
         """
         axes, x_hat = self._axes, self._x_hat
         dx_hat = dy
@@ -258,3 +258,80 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """LayerNorm: each example normalized over its last ``len(normalized_shape)`` axes (Ba et al., 2016).
+
+    With D = prod(normalized_shape) values per example and the sums over those axes::
+
+        mean = sum(x) / D,   var = sum((x - mean)^2) / D   (biased),   x_hat = (x - mean) / sqrt(var + eps)
+        y = x_hat * weight + bias                            (weight, bias: normalized_shape)
+
+    x: (*, *normalized_shape) -> y: same shape. No running statistics: training and evaluation compute the same
+    thing, and no example depends on another. ``elementwise_affine=False`` drops weight and bias, ``bias=False``
+    the bias only (``torch.nn.LayerNorm``'s arguments and state-dict keys).
+
+    Backward, with dx_hat = dy * weight and means over the normalized axes (batch norm's formula with the roles
+    of the axes swapped; notebook 11, sections 2 and 5)::
+
+        dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps)
+        dweight = sum over the leading axes of dy * x_hat,   dbias = sum over the leading axes of dy
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> ln = nn.LayerNorm(2)
+    >>> ln(np.array([[1.0, 3.0], [10.0, 30.0]])).round(4)   # each ROW: mean 0, variance 1
+    array([[-1.,  1.],
+           [-1.,  1.]])
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        xp = self.xp
+        dtype, device = xp.resolve_dtype(dtype, device)
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(d) for d in normalized_shape)
+        if not self.normalized_shape or min(self.normalized_shape) < 1:
+            raise ValueError(f"LayerNorm expects normalized_shape of positive sizes, got {normalized_shape!r}")
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        shape = self.normalized_shape
+        self.weight = Parameter(xp.ones(shape, dtype=dtype, device=device)) if elementwise_affine else None
+        self.bias = Parameter(xp.zeros(shape, dtype=dtype, device=device)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        xp, w = self.xp, self.weight
+        xp.check_array(self, x, None if w is None else w.data.dtype, None if w is None else w.data.device)
+        k = len(self.normalized_shape)
+        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
+            expected = ", ".join(["*"] + [str(d) for d in self.normalized_shape])
+            raise ValueError(f"{describe(self)} expects an input of shape ({expected}), got shape {tuple(x.shape)}")
+        axes = tuple(range(x.ndim - k, x.ndim))  # the normalized axes: the last k
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # biased, as torch
+        self._inv_std = 1 / xp.sqrt(var + self.eps)
+        self._x_hat = (x - mean) * self._inv_std
+        self._axes = axes
+        y = self._x_hat
+        if self.weight is not None:
+            y = y * self.weight.data
+        if self.bias is not None:
+            y = y + self.bias.data
+        return y
+
+    def backward(self, dy):
+        """dy: like the output -> dx: like the input (the equations are in the class docstring)."""
+        axes, x_hat = self._axes, self._x_hat
+        rows = (-1,) + self.normalized_shape  # every leading axis counts as examples
+        dx_hat = dy
+        if self.weight is not None:
+            self.weight.accumulate((dy * x_hat).reshape(rows).sum(axis=0))
+            dx_hat = dy * self.weight.data
+        if self.bias is not None:
+            self.bias.accumulate(dy.reshape(rows).sum(axis=0))
+        return self._inv_std * (
+            dx_hat - dx_hat.mean(axis=axes, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+        )
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

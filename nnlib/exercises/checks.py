@@ -55,11 +55,15 @@ def expect_close(answer, expected, what="your answer", *, atol=1e-6, rtol=1e-5, 
             raise ExerciseError(_with_hint(f"{what}: contains NaN or inf.", hint))
         wrong = ~np.isclose(got, want, atol=atol, rtol=rtol)
     if np.any(wrong):
+        # Never print the expected value: for a one-number answer that would hand it over.
         idx = tuple(int(i) for i in np.argwhere(wrong)[0]) if got.ndim else ()
-        where = f" at index {idx}" if idx else ""
+        g, w = (got[idx], want[idx]) if idx else (got[()], want[()])
+        side = "" if want.dtype == bool else (" (too large)" if g > w else " (too small)")
+        if wrong.size == 1:
+            raise ExerciseError(_with_hint(f"{what}: {g} is wrong{side}.", hint))
         raise ExerciseError(_with_hint(
             f"{what}: {int(np.sum(wrong))} of {wrong.size} values are wrong; "
-            f"first{where}: expected {want[idx] if idx else want}, got {got[idx] if idx else got}.", hint))
+            f"the first at index {idx} is {g}{side}.", hint))
 
 
 def expect_function(fn, reference, inputs, what="your function", *, atol=1e-6, rtol=1e-5, hint="") -> None:
