@@ -6,7 +6,9 @@ pooling a max or mean over each column. Backward passes send the columns' gradie
 :func:`col2im` (``torch.nn.functional.fold``), which adds each patch onto the pixels it came
 from, so overlapping windows sum their contributions. The naive loop versions beside them
 (``*_naive``) are the definitions the notebook starts from; the tests hold the two equal.
-Notebook 12 derives the equations (section 7, "The backward pass"; pooling in section 6).
+Notebook 12 derives the equations (section 8, the convolution's backward pass; pooling and its
+backward in section 7). :class:`AdaptiveAvgPool2d` averages over bins chosen from the output size
+(global average pooling with ``output_size=1``, notebook 13, section 2).
 
 The forwards use differentiable operations only (no ``torch.nn.functional.conv2d``: the point is
 the manual math), so ``torch.autograd`` can check the manual backwards.
@@ -117,7 +119,7 @@ def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
     """Gradients of conv2d_forward.  dy: (N, C_out, H_out, W_out) -> (dx, dweight, dbias).
 
     dW = sum_n dy[n] @ cols[n]^T;  dbias[o] = sum_{n, i, j} dy[n, o, i, j];  dx = col2im(W^T @ dy[n]).
-    ``cols``: im2col(x) if the forward kept it (saves recomputing it). Notebook 12, section 7.
+    ``cols``: im2col(x) if the forward kept it (saves recomputing it). Notebook 12, section 8.
     """
     c_out = weight.shape[0]
     if cols is None:
@@ -250,7 +252,7 @@ class Conv2d(Module):
         """dy: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); adds dW and db.
 
         dW = sum_n dy[n] cols[n]^T,  db[o] = sum_{n, i, j} dy[n, o, i, j],  dx = col2im(W^T dy[n]):
-        each output pixel sends dy back through the weights onto the patch it saw (notebook 12, section 7).
+        each output pixel sends dy back through the weights onto the patch it saw (notebook 12, section 8).
         """
         dx, dweight, dbias = conv2d_backward(dy, self._x, self.weight.data, self.stride, self.padding, self._cols)
         self.weight.accumulate(dweight)
@@ -317,7 +319,7 @@ class MaxPool2d(_Pool2d):
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere
-        (the max is locally the identity of that one input). Notebook 12, section 6."""
+        (the max is locally the identity of that one input). Notebook 12, section 7."""
         offsets = self.xp.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
         dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, -1)
         return self._to_input(dcols)
@@ -333,7 +335,7 @@ class AvgPool2d(_Pool2d):
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).
-        Notebook 12, section 6."""
+        Notebook 12, section 7."""
         size = self._k[0] * self._k[1]
         dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, -1) / size, (*dy.shape[:2], size, math.prod(dy.shape[2:])))
         return self._to_input(dcols)
