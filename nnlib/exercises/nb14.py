@@ -49,10 +49,13 @@ def _nearest_class_mean(features_train, y_train, features_test):
 def _ncm_cases():
     rng = np.random.default_rng(142)
     cases = []
-    for n_classes, per_class, dim, scale in ((5, 6, 4, 3.0), (3, 2, 7, 1.0), (4, 1, 3, 2.0)):
+    # the later cases use labels that are not 0, 1, 2, ...: the answer must be a class, not a row of the means
+    for n_classes, per_class, dim, scale, labels in ((5, 6, 4, 3.0, [0, 1, 2, 3, 4]), (3, 2, 7, 1.0, [2, 5, 9]),
+                                                     (4, 1, 3, 2.0, [1, 3, 4, 8])):
         centres = rng.normal(size=(n_classes, dim)) * scale
-        y = np.repeat(np.arange(n_classes), per_class)
-        features = centres[y] + rng.normal(size=(len(y), dim))
+        y = np.repeat(np.array(labels), per_class)
+        centres = dict(zip(labels, centres))
+        features = np.stack([centres[c] for c in y]) + rng.normal(size=(len(y), dim))
         # a few features much larger than the others, so that the mean and the distance must use all of them
         features[:, 0] *= 5
         test = rng.normal(size=(15, dim)) * scale * 1.5
@@ -68,11 +71,13 @@ register(Exercise(
     judge=lambda fn: expect_function(
         fn, _nearest_class_mean, _NCM_CASES, "nearest_class_mean",
         hint="one mean per class over its training features, shape (classes, features); then the Euclidean "
-             "distance from each test row to each mean, shape (N_test, classes); predict the class of the "
-             "smallest"),
+             "distance from each test row to each mean, shape (N_test, classes); predict the class "
+             "label (from np.unique(y_train), not the row number) of the smallest"),
     wrong_answers={
         "the farthest mean (argmax)": lambda: (lambda ftr, y, fte: np.unique(y)[(
             (fte[:, None, :] - np.stack([ftr[y == c].mean(axis=0) for c in np.unique(y)])[None]) ** 2).sum(-1).argmax(1)]),
+        "the index of the nearest mean instead of its class label": lambda: (lambda ftr, y, fte: (
+            (fte[:, None, :] - np.stack([ftr[y == c].mean(axis=0) for c in np.unique(y)])[None]) ** 2).sum(-1).argmin(1)),
         "the nearest single training example instead of the class mean": lambda: (lambda ftr, y, fte: y[(
             (fte[:, None, :] - ftr[None]) ** 2).sum(-1).argmin(1)]),
         "means over the features instead of over the examples": lambda: (lambda ftr, y, fte: np.unique(y)[np.abs(
