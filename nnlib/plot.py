@@ -6,7 +6,7 @@ import numpy as np
 from nnlib._checks import to_numpy
 
 __all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
-           "draw_unrolled_rnn"]
+           "draw_unrolled_rnn", "show_matrix"]
 
 
 def plot_history(history, figsize=None):
@@ -227,4 +227,43 @@ def draw_unrolled_rnn(steps=4, outputs="all", chunk=None, gradients=False, ax=No
     ax.set_ylim(-2.0, 2.0)
     kind = "many-to-many" if outputs == "all" else "many-to-one"
     ax.set_title(f"an RNN unrolled over {steps} steps ({kind})" + (", truncated BPTT" if chunk else ""))
+    return ax
+
+
+def _text_colour(rgba):
+    """Black or white, whichever reads better on a cell of colour ``rgba``.
+
+    The relative luminance of sRGB (ITU-R BT.709 weights on the linearised channels, as WCAG
+    defines it) is below about 0.18 for the dark ends of a colour map; white text is the readable
+    one there, black text everywhere else.
+    """
+    rgb = np.asarray(rgba[:3], dtype=np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return "white" if luminance < 0.18 else "black"
+
+
+def show_matrix(values, ax=None, cmap="RdBu_r", vmin=None, vmax=None, fmt="{:g}", title=None, fontsize=9):
+    """Draw a 2-D array as coloured cells with each value written in its cell.
+
+    values: (H, W). vmin/vmax: the colour range (default: symmetric around 0, ``max |value|``, so
+    that 0 is the middle colour of a diverging map). The text of each cell is white on dark cells
+    and black on light ones, so every number stays readable. Returns the Axes (ticks off).
+    """
+    values = to_numpy(values)
+    if values.ndim != 2:
+        raise ValueError(f"show_matrix expects a 2-D array, got shape {values.shape}")
+    if vmin is None and vmax is None:
+        vmax = float(np.abs(values).max()) or 1.0
+        vmin = -vmax
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * values.shape[1] + 0.5, 0.6 * values.shape[0] + 0.5))
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                color=_text_colour(image.cmap(image.norm(v))))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
     return ax

@@ -69,6 +69,17 @@ def test_a_function_whose_body_is_still_dots_counts_as_not_attempted(capsys):
     assert "not attempted" in capsys.readouterr().out
 
 
+def test_a_function_that_raises_gets_a_house_style_message_naming_the_case_and_the_error():
+    def forgot_the_transpose(x, W):
+        return x @ W                                     # W is (H, C): x @ W.T was meant
+
+    cases = [(np.ones((2, 3)), np.ones((3, 3))), (np.ones((2, 3)), np.ones((4, 3)))]
+    with pytest.raises(ExerciseError, match=r"ex: your function \(test case 2\) raised ValueError: .*matmul") as error:
+        check_function(forgot_the_transpose, lambda x, W: x @ W.T, cases, "ex", hint="mind the transpose")
+    assert "(2, 3), (4, 3)" in str(error.value) and "Hint: mind the transpose" in str(error.value)
+    assert error.value.__cause__ is None                  # the learner sees one message, not a chained traceback
+
+
 def test_tuples_of_results_are_checked_one_by_one_and_the_hint_appears_once():
     check((np.ones(2), 3.0), (np.ones(2), 3.0), "pair")
     with pytest.raises(ExerciseError, match=r"\[result 1\]") as error:

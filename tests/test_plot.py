@@ -114,3 +114,20 @@ def test_draw_unrolled_rnn_marks_truncation_and_rejects_bad_arguments():
         plot.draw_unrolled_rnn(outputs="first")
     with pytest.raises(ValueError, match="steps"):
         plot.draw_unrolled_rnn(steps=0)
+
+
+def test_show_matrix_writes_each_value_white_on_dark_cells_and_black_on_light_ones():
+    values = np.array([[-3.0, 0.0, 3.0], [-3.0, 0.5, 3.0]])
+    ax = plot.show_matrix(values, vmin=-3, vmax=3)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert len(texts) == values.size and texts[(0, 1)].get_text() == "0" and texts[(1, 1)].get_text() == "0.5"
+    assert texts[(0, 0)].get_color() == texts[(0, 2)].get_color() == "white"     # the dark blue and red ends
+    assert texts[(0, 1)].get_color() == texts[(1, 1)].get_color() == "black"     # the pale middle
+    with pytest.raises(ValueError, match="2-D"):
+        plot.show_matrix(np.zeros(3))
+
+
+def test_show_matrix_default_range_is_symmetric_around_zero():
+    ax = plot.show_matrix(np.array([[0.0, 2.0]]), fmt="{:.1f}")
+    assert ax.images[0].get_clim() == (-2.0, 2.0)
+    assert [t.get_text() for t in ax.texts] == ["0.0", "2.0"]

@@ -140,6 +140,14 @@ def pooling(name):
 
 
 @st.composite
+def adaptive_avg_pool(draw):
+    size = draw(st.sampled_from([1, 2, 3, (2, None), (None, 1), (3, 2)]))
+    x = floats(draw, (draw(batch), draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 6))),
+               special=True)
+    return Case(lambda lib: lib.AdaptiveAvgPool2d(size), x)
+
+
+@st.composite
 def conv2d(draw):
     k, stride, p, hw = pool_geometry(draw)
     p = draw(st.sampled_from([p, (p[0] + 1, p[1])]))  # a convolution may pad by more than half the kernel
@@ -218,6 +226,7 @@ LAYERS = {
     "Conv2d": conv2d(),
     "MaxPool2d": pooling("MaxPool2d"),
     "AvgPool2d": pooling("AvgPool2d"),
+    "AdaptiveAvgPool2d": adaptive_avg_pool(),
     "Embedding": embedding(),
     "RNN": recurrent("RNN"),
     "LSTM": recurrent("LSTM"),

@@ -517,7 +517,8 @@ def test_embedding_rejects_float_ids_and_ids_out_of_range(nn):
 def test_lstm_and_gru_parity_on_cuda():
     for kind, shape in [("LSTM", {}), ("GRU", {}), ("LSTM", {"num_layers": 2, "bidirectional": True})]:
         a = getattr(nnp, kind)(3, 4, **shape)
-        b = getattr(ntorch, kind)(3, 4, device="cuda", dtype=torch.float64, **shape).load_state_dict(a.state_dict())
+        b = getattr(ntorch, kind)(3, 4, device="cuda", dtype=torch.float64, **shape)
+        b.load_state_dict(a.state_dict())
         x = np.random.default_rng(0).standard_normal((2, 5, 3))
         d_out = np.random.default_rng(1).standard_normal((2, 5, 8 if shape else 4))
         out_a, _ = a(x)
