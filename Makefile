@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Containers and workshop VMs often run as root, where jupyter refuses to start without this.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup clean
+.PHONY: lab test setup clean book student test-book test-student test-browser
 
 setup: $(STAMP)
 
@@ -26,6 +26,26 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The course as a static site, build/book/index.html: every notebook executed (in parallel, each
+# kept until it or nnlib changes), read with no network. See book/build.py.
+book: $(STAMP)
+	$(PY) book/build.py book
+
+# The notebooks without their solution cells, to hand out: build/student/.
+student: $(STAMP)
+	$(PY) book/build.py student
+
+# Tests of the two editions and of the widgets in a real browser; they need Chromium
+# (Debian: apt-get install -y chromium). CI runs them after `make test` (.ci/run).
+test-book: book
+	$(PY) -m pytest -n 0 -m book tests/test_book.py
+
+test-student: student
+	$(PY) -m pytest -n auto --dist load -m student tests/test_student.py
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -n 0 -m browser tests/test_widgets_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
