@@ -69,6 +69,7 @@ def _key(path, library):
 def _kernel_env():
     env = dict(os.environ)
     env["NNLIB_WIDGETS"] = "static"
+    env.pop("MPLBACKEND", None)  # the kernel's own inline backend shows the figures (pytest's conftest sets Agg)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.setdefault(var, "1")  # one kernel per core; more threads would fight over the cores
