@@ -28,13 +28,13 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 # The course as a static site, build/book/index.html: every notebook executed (in parallel, each
-# kept until it or nnlib changes), read with no network. See book/build.py.
+# kept until it or nnlib changes), read with no network. See book/editions.py.
 book: $(STAMP)
-	$(PY) book/build.py book
+	$(PY) book/editions.py book
 
 # The notebooks without their solution cells, to hand out: build/student/.
 student: $(STAMP)
-	$(PY) book/build.py student
+	$(PY) book/editions.py student
 
 # Tests of the two editions and of the widgets in a real browser; they need Chromium
 # (Debian: apt-get install -y chromium). CI runs them after `make test` (.ci/run).

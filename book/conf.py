@@ -1,4 +1,4 @@
-"""Sphinx configuration of the course book (``make book``; the sources are staged by book/build.py).
+"""Sphinx configuration of the course book (``make book``; the sources are staged by book/editions.py).
 
 Sphinx with MyST-NB renders the executed notebooks; the Sphinx Book Theme gives the table of
 contents, search and collapsible cells. Everything a page needs is served from the site itself:
@@ -17,7 +17,7 @@ copyright = "the course authors, MIT licence"
 extensions = ["myst_nb", "nnlib_book"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 
-# The notebooks are executed before Sphinx runs (book/build.py, in parallel, cached).
+# The notebooks are executed before Sphinx runs (book/editions.py, in parallel, cached).
 nb_execution_mode = "off"
 nb_output_stderr = "show"
 myst_enable_extensions = ["dollarmath", "amsmath"]

@@ -31,7 +31,7 @@ STRICT_FIGURE_CHECK = False
 @pytest.fixture(scope="module")
 def book():
     if not (BOOK / "index.html").exists():
-        subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "book"], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, str(ROOT / "book" / "editions.py"), "book"], check=True, cwd=ROOT)
     return BOOK
 
 

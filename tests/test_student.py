@@ -20,13 +20,13 @@ STUDENT = ROOT / "build" / "student"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 REMINDER = "not attempted yet"  # what nnlib.exercises prints for an untouched exercise
 sys.path.insert(0, str(ROOT / "book"))
-from build import execute, is_solution  # noqa: E402
+from editions import execute, is_solution  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def student():
     if not all((STUDENT / p.name).exists() for p in NOTEBOOKS):
-        subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "student"], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, str(ROOT / "book" / "editions.py"), "student"], check=True, cwd=ROOT)
     return STUDENT
 
 

@@ -204,6 +204,6 @@ def test_playground_figures_have_titles_and_labelled_axes():
 def test_nnlib_widgets_static_in_a_kernel_when_the_book_asks(monkeypatch):
     monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
     assert widgets.has_live_frontend() is True
-    monkeypatch.setenv("NNLIB_WIDGETS", "static")   # as book/build.py runs its kernels
+    monkeypatch.setenv("NNLIB_WIDGETS", "static")   # as book/editions.py runs its kernels
     assert widgets.has_live_frontend() is False
     assert isinstance(widgets.neuron_playground(X, Y_AND), plt.Figure)

@@ -1,7 +1,7 @@
 """Build the course's two editions from the notebooks in notebooks/.
 
-    python book/build.py book      # build/book/index.html: every notebook executed, as a static site
-    python book/build.py student   # build/student/*.ipynb: the notebooks without their solution cells
+    python book/editions.py book      # build/book/index.html: every notebook executed, as a static site
+    python book/editions.py student   # build/student/*.ipynb: the notebooks without their solution cells
 
 The book: the notebooks are executed in parallel (one kernel per core, ``nbclient``) into
 build/executed/, each result kept until the notebook, nnlib or data/ changes; their solution
