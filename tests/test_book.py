@@ -7,6 +7,7 @@ alternative), its math typeset by the bundled MathJax, no error output, internal
 resolve, and no request leaving the machine.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,8 +25,9 @@ BOOK = ROOT / "build" / "book"
 EXECUTED = ROOT / "build" / "executed"
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # The figure check (nnlib.plot.figure_problems) lists figures without a title or axis labels. The
-# notebooks are being fixed; until they are, the test reports them and is expected to fail.
-STRICT_FIGURE_CHECK = False
+# notebooks are being fixed; until they are, the test reports them as an expected failure (xfail).
+# Set this to True once they are (or run with NNLIB_STRICT_FIGURES=1 to see it fail today).
+STRICT_FIGURE_CHECK = False or os.environ.get("NNLIB_STRICT_FIGURES") == "1"
 
 
 @pytest.fixture(scope="module")
