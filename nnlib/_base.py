@@ -5,7 +5,8 @@ attributes; attributes whose names start with ``_`` are private caches (``self._
 and are never part of the state. Names are dotted paths as in ``torch.nn``
 (``0.weight``, ``fc.bias``), so state dicts load into ``torch.nn`` twins unchanged.
 
-Each backend subclasses :class:`BaseModule` and supplies two hooks:
+Each backend subclasses :class:`BaseModule` as its ``Module`` and supplies the array namespace
+``xp`` its layers compute with (``nnlib/numpy/xp.py``, ``nnlib/torch/xp.py``) and two hooks:
 ``_copy(value)`` (a detached copy) and ``_assign(current, value, name)`` (the loaded
 value, checked, in the dtype and device of ``current``).
 """
@@ -44,6 +45,15 @@ class BaseModule:
     training = True
     _buffers: tuple = ()  # names of non-trainable state attributes (e.g. BatchNorm's running_mean)
 
+    @property
+    def xp(self):
+        """The backend's array namespace; each backend's ``Module`` sets it (a class attribute)."""
+        name = type(self).__name__
+        raise TypeError(
+            f"{name} is nnlib's shared implementation and has no backend: build nnlib.numpy.{name} "
+            f"or nnlib.torch.{name} (or subclass nnlib.numpy.Module / nnlib.torch.Module)"
+        )
+
     # --- computation -----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -68,14 +78,25 @@ class BaseModule:
             yield from child.modules()
 
     def named_parameters(self, prefix: str = ""):
-        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys."""
+        """Yield ``(dotted_name, Parameter)``; the names are the state-dict keys.
+
+        A Parameter shared by several modules (tied weights) is yielded once, under its first name,
+        as torch's ``remove_duplicate=True``: an optimizer must update it once, with the summed gradient.
+        """
+        seen = set()
+        for name, p in self._named_parameters_with_repeats(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _named_parameters_with_repeats(self, prefix):
         for name, value in vars(self).items():
             if name.startswith("_"):
                 continue
             if isinstance(value, Parameter):
                 yield prefix + name, value
             elif isinstance(value, BaseModule):
-                yield from value.named_parameters(prefix + name + ".")
+                yield from value._named_parameters_with_repeats(prefix + name + ".")
 
     def parameters(self):
         """Yield every ``Parameter`` (what an optimizer updates)."""
@@ -151,6 +172,17 @@ class BaseModule:
                 p.data = self._assign(p.data, state[key], key)
             else:
                 setattr(owner, attr, self._assign(getattr(owner, attr), state[key], key))
+        return self
+
+    def _convert_arrays(self, convert):
+        """Replace every parameter's data and gradient and every buffer by ``convert(array)`` (``.to()``)."""
+        for m in self.modules():
+            for name, value in vars(m).items():
+                if isinstance(value, Parameter) and not name.startswith("_"):
+                    value.data = convert(value.data)
+                    value.grad = None if value.grad is None else convert(value.grad)
+            for name in m._buffers:
+                setattr(m, name, convert(getattr(m, name)))
         return self
 
     # each backend's Module says how to copy an array (state_dict) and load one in place (load_state_dict)

@@ -32,3 +32,18 @@ def check_same_shape(who, a, b, names=("input", "target")) -> None:
             f"{describe(who)} expects {names[0]} and {names[1]} of the same shape, "
             f"got {names[0]} {tuple(a.shape)} and {names[1]} {tuple(b.shape)}"
         )
+
+
+def is_tensor(a) -> bool:
+    """True for a torch tensor (recognised by its methods, so NumPy users never import torch)."""
+    return hasattr(a, "detach") and hasattr(a, "device")
+
+
+def to_numpy(a):
+    """A NumPy array from an array, a tensor on any device, or a number (tensors are detached first).
+
+    The one conversion used by every backend-free module (metrics, plot, gradcheck, train, exercises, data).
+    """
+    import numpy as np
+
+    return a.detach().cpu().numpy() if is_tensor(a) else np.asarray(a)

@@ -14,23 +14,17 @@ from collections import OrderedDict
 
 import numpy as np
 
+from nnlib._checks import is_tensor, to_numpy
+
 __all__ = ["numerical_gradient", "relative_error", "gradcheck", "gradcheck_loss", "GradcheckResult"]
 
 
-def _is_tensor(a):
-    return hasattr(a, "detach") and hasattr(a, "device")
-
-
-def _numpy(a):
-    return a.detach().cpu().numpy() if _is_tensor(a) else np.asarray(a)
-
-
 def _is_floating(a):
-    return a.dtype.is_floating_point if _is_tensor(a) else np.issubdtype(a.dtype, np.floating)
+    return a.dtype.is_floating_point if is_tensor(a) else np.issubdtype(a.dtype, np.floating)
 
 
 def _require_float64(who, name, a):
-    if _is_tensor(a):
+    if is_tensor(a):
         import torch
 
         if a.dtype != torch.float64:
@@ -53,7 +47,7 @@ def numerical_gradient(f, x, eps=1e-6):
     (float64 for accurate results); it is perturbed in place one element at a time and restored.
     Returns g shaped like x, of x's type (and device).
     """
-    tensor = _is_tensor(x)
+    tensor = is_tensor(x)
     flat = x.view(-1) if tensor and x.is_contiguous() else x.reshape(-1)
     if (tensor and not x.is_contiguous()) or (not tensor and not np.shares_memory(flat, x)):
         raise ValueError("numerical_gradient perturbs x in place, so x must be contiguous: pass a contiguous copy")
@@ -91,7 +85,7 @@ def relative_error(a, b) -> float:
     exactly 0 (dead ReLUs) from turning rounding noise into a relative error of 1.
     Accepts NumPy arrays or tensors; two all-zero arrays have error 0.
     """
-    a, b = _numpy(a).astype(np.float64), _numpy(b).astype(np.float64)
+    a, b = to_numpy(a).astype(np.float64), to_numpy(b).astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"relative_error expects arrays of the same shape, got {a.shape} and {b.shape}")
     if a.size == 0:
@@ -136,7 +130,7 @@ class GradcheckResult:
 
 def _random_like(y, seed):
     dy = np.random.default_rng(seed).standard_normal(tuple(y.shape))
-    if _is_tensor(y):
+    if is_tensor(y):
         import torch
 
         return torch.as_tensor(dy, dtype=y.dtype, device=y.device)
@@ -149,7 +143,7 @@ def _first(y):
 
 
 def _copy(a):
-    return a.detach().clone() if _is_tensor(a) else np.array(a, copy=True)
+    return a.detach().clone() if is_tensor(a) else np.array(a, copy=True)
 
 
 def gradcheck(module, x, dy=None, eps=1e-6, seed=0) -> GradcheckResult:

@@ -1,11 +1,16 @@
 """Evaluation metrics, equal to scikit-learn's: classification (accuracy, precision, recall, F1,
-confusion matrix) and regression (MAE, MSE, R^2).
+confusion matrix), ranking by a score (ROC and precision-recall curves, ROC AUC, average precision)
+and regression (MAE, MSE, R^2).
 
 Inputs may be lists, NumPy arrays or torch tensors on any device. Class labels are
 integers (floats holding whole numbers are accepted); for predicted scores of shape
 (N, C), take ``scores.argmax(1)`` first.
 """
+import warnings
+
 import numpy as np
+
+from nnlib._checks import to_numpy
 
 __all__ = [
     "accuracy",
@@ -13,18 +18,18 @@ __all__ = [
     "recall",
     "f1_score",
     "confusion_matrix",
+    "roc_curve",
+    "roc_auc_score",
+    "precision_recall_curve",
+    "average_precision_score",
     "mean_absolute_error",
     "mean_squared_error",
     "r2_score",
 ]
 
 
-def _numpy(a):
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
-
-
 def _check_pair(who, y_true, y_pred):
-    y_true, y_pred = _numpy(y_true), _numpy(y_pred)
+    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
     if y_true.shape[:1] != y_pred.shape[:1]:
         raise ValueError(
             f"{who} expects y_true and y_pred of the same length, got {len(y_true) if y_true.ndim else 'a scalar'} "
@@ -159,6 +164,133 @@ def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
     k = len(labels)
     i, j = np.searchsorted(labels, y_true), np.searchsorted(labels, y_pred)
     return np.bincount(i * k + j, minlength=k * k).reshape(k, k).astype(np.int64)
+
+
+# --- ranking metrics: a binary truth and a real-valued score per sample ---------------------------
+def _binary_scores(who, y_true, y_score, pos_label):
+    """(is_positive, score) as 1-D arrays, after checking that y_true has at most two labels."""
+    y_true, y_score = _check_pair(who, y_true, y_score)
+    if y_true.ndim == 2 and y_true.shape[1] == 1:
+        y_true = y_true[:, 0]
+    if y_score.ndim == 2 and y_score.shape[1] == 1:
+        y_score = y_score[:, 0]
+    if y_true.ndim != 1 or y_score.ndim != 1:
+        raise ValueError(
+            f"{who} expects y_true and y_score of shape (N,) (one score per sample, for the positive class), "
+            f"got shapes {y_true.shape} and {y_score.shape}; for (N, 2) probabilities pass probs[:, 1]"
+        )
+    if not np.issubdtype(y_score.dtype, np.number) or np.issubdtype(y_score.dtype, np.complexfloating):
+        raise TypeError(f"{who} expects real-valued scores in y_score, got dtype {y_score.dtype}")
+    if not np.all(np.isfinite(y_score)):
+        raise ValueError(f"{who} expects finite scores, got NaN or inf in y_score")
+    present = np.unique(y_true)
+    if len(present) > 2:
+        raise ValueError(
+            f"{who} is for two classes, got labels {present.tolist()}; for several classes score one class "
+            f"against the rest: {who}(y == c, scores[:, c])"
+        )
+    if pos_label is None:
+        # as scikit-learn: without pos_label, the labels must be {0, 1} or {-1, 1} and the positive is 1
+        if not (set(present.tolist()) <= {0, 1} or set(present.tolist()) <= {-1, 1}):
+            raise ValueError(f"{who}: y_true has labels {present.tolist()}, which are not {{0, 1}} or {{-1, 1}}; "
+                             f"say which is the positive class with pos_label=")
+        pos_label = 1
+    elif len(present) == 2 and pos_label not in present.tolist():
+        raise ValueError(f"{who}: pos_label={pos_label!r} is not one of the labels {present.tolist()}")
+    return (y_true == pos_label), y_score.astype(np.float64)
+
+
+def _counts_at_thresholds(is_positive, score):
+    """False and true positives when predicting 'positive' for score >= t, for each distinct score t.
+
+    Sorted from the highest threshold to the lowest: (fps, tps, thresholds), each (T,). Samples with
+    equal (tied) scores switch to 'positive' together, so a threshold is only placed where the sorted
+    scores change.
+    """
+    order = np.argsort(-score, kind="stable")
+    score, is_positive = score[order], is_positive[order]
+    last_of_each_value = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
+    tps = np.cumsum(is_positive, dtype=np.float64)[last_of_each_value]
+    fps = (last_of_each_value + 1) - tps
+    return fps, tps, score[last_of_each_value]
+
+
+def roc_curve(y_true, y_score, pos_label=None, drop_intermediate=True):
+    """Receiver operating characteristic: (fpr, tpr, thresholds), as ``sklearn.metrics.roc_curve``.
+
+    For each threshold t (the distinct scores, highest first, after a first threshold of +inf that
+    predicts nothing positive), predicting 'positive' for score >= t gives
+    TPR = TP / (all positives) (recall) and FPR = FP / (all negatives).
+    y_true: (N,) two labels; y_score: (N,) any real scores, higher meaning 'more positive'.
+    drop_intermediate: drop thresholds whose point lies on a straight segment between its
+    neighbours (they change neither the plotted curve nor its area). Returns three arrays (T,).
+    """
+    is_positive, score = _binary_scores("roc_curve", y_true, y_score, pos_label)
+    fps, tps, thresholds = _counts_at_thresholds(is_positive, score)
+    if drop_intermediate and len(fps) > 2:
+        # a point is a corner when the second difference of fps or of tps is not zero there
+        corner = np.r_[True, (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0), True]
+        fps, tps, thresholds = fps[corner], tps[corner], thresholds[corner]
+    fps, tps, thresholds = np.r_[0.0, fps], np.r_[0.0, tps], np.r_[np.inf, thresholds]
+    fpr, tpr = np.full(len(fps), np.nan), np.full(len(tps), np.nan)
+    if fps[-1] > 0:
+        fpr = fps / fps[-1]
+    else:
+        warnings.warn("roc_curve: no negative samples in y_true, so the false positive rate is undefined (NaN)")
+    if tps[-1] > 0:
+        tpr = tps / tps[-1]
+    else:
+        warnings.warn("roc_curve: no positive samples in y_true, so the true positive rate is undefined (NaN)")
+    return fpr, tpr, thresholds
+
+
+def roc_auc_score(y_true, y_score, pos_label=None) -> float:
+    """Area under the ROC curve (trapezoidal rule), as ``sklearn.metrics.roc_auc_score`` for two classes.
+
+    It equals the probability that a random positive scores higher than a random negative, ties
+    counting one half (the Mann-Whitney U statistic; Hanley & McNeil 1982): 0.5 is chance, 1 a
+    perfect ranking. Undefined (NaN, with a warning, as scikit-learn) when y_true holds one class.
+    """
+    is_positive, score = _binary_scores("roc_auc_score", y_true, y_score, pos_label)
+    if is_positive.all() or not is_positive.any():
+        warnings.warn("roc_auc_score: only one class is present in y_true; ROC AUC is not defined there (NaN)")
+        return float("nan")
+    fpr, tpr, _ = roc_curve(is_positive.astype(int), score)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def precision_recall_curve(y_true, y_score, pos_label=None):
+    """(precision, recall, thresholds), as ``sklearn.metrics.precision_recall_curve``.
+
+    For each distinct score t (lowest first), predicting 'positive' for score >= t gives
+    precision = TP / (TP + FP) (0 when nothing is predicted positive) and recall = TP / (all positives).
+    The curves end with the point (recall 0, precision 1), which has no threshold: precision and
+    recall are (T + 1,), thresholds (T,); recall is decreasing. Without positives in y_true, recall
+    is 1 everywhere (with a warning), as scikit-learn.
+    """
+    is_positive, score = _binary_scores("precision_recall_curve", y_true, y_score, pos_label)
+    fps, tps, thresholds = _counts_at_thresholds(is_positive, score)
+    predicted = tps + fps
+    precision_ = np.where(predicted > 0, tps / np.where(predicted > 0, predicted, 1.0), 0.0)
+    if tps[-1] > 0:
+        recall_ = tps / tps[-1]
+    else:
+        warnings.warn("precision_recall_curve: no positive samples in y_true; recall is set to 1 for all thresholds")
+        recall_ = np.ones_like(tps)
+    return np.r_[precision_[::-1], 1.0], np.r_[recall_[::-1], 0.0], thresholds[::-1]
+
+
+def average_precision_score(y_true, y_score, pos_label=1) -> float:
+    """Average precision, as ``sklearn.metrics.average_precision_score`` for two classes.
+
+    AP = sum_k (R_k - R_{k-1}) P_k over the thresholds of :func:`precision_recall_curve`: the precision
+    at each threshold, weighted by the recall gained there (a step function, not the trapezoidal
+    rule, which would be optimistic). 1 for a perfect ranking; about the share of positives for a
+    random one.
+    """
+    precision_, recall_, _ = precision_recall_curve(y_true, y_score, pos_label=pos_label)
+    # recall decreases along the arrays, so -diff(recall) are the recall gains; clip -0.0 to 0
+    return float(max(0.0, -np.sum(np.diff(recall_) * precision_[:-1])))
 
 
 def _regression_pair(who, y_true, y_pred):

@@ -15,8 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 
+from nnlib._checks import to_numpy
+
 __all__ = [
-    "plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix",
+    "plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
     "COLORBLIND_COLORS", "use_style", "describe_figure", "figure_problems", "install_figure_alt_text",
 ]
 
@@ -34,10 +36,6 @@ def use_style():
 
 
 use_style()
-
-
-def _numpy(a):
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def plot_history(history, figsize=None, title=None):
@@ -77,7 +75,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
     (the argmax is taken), or one score per point (M,) or (M, 1) of floats, drawn as shades
     with the boundary at ``threshold``. Returns the Axes.
     """
-    X, y = _numpy(X).astype(np.float64), _numpy(y)
+    X, y = to_numpy(X).astype(np.float64), to_numpy(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary expects 2-D points X of shape (N, 2), got {X.shape}")
     if ax is None:
@@ -85,7 +83,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
     lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    z = _numpy(predict_fn(grid))
+    z = to_numpy(predict_fn(grid))
     if z.ndim == 2 and z.shape[1] > 1:
         z = z.argmax(axis=1)
     z = z.reshape(gx.shape)
@@ -113,7 +111,7 @@ def show_images(images, labels=None, ncols=10, predictions=None, class_names=Non
     predictions are drawn in red. class_names maps label integers to names. ``title`` is the
     figure's title (say what the images are). Returns the Figure.
     """
-    images = _numpy(images)
+    images = to_numpy(images)
     if images.ndim == 4:
         if images.shape[1] not in (1, 3):
             raise ValueError(f"show_images expects (N, C, H, W) with C = 1 or 3, got shape {images.shape}")
@@ -127,8 +125,8 @@ def show_images(images, labels=None, ncols=10, predictions=None, class_names=Non
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * nrows), squeeze=False)
     name = (lambda c: class_names[int(c)]) if class_names is not None else (lambda c: str(c))
-    labels = None if labels is None else _numpy(labels)
-    predictions = None if predictions is None else _numpy(predictions)
+    labels = None if labels is None else to_numpy(labels)
+    predictions = None if predictions is None else to_numpy(predictions)
     for i, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if i >= n:
@@ -155,7 +153,7 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
     normalize=True shows each row as fractions of that true class (the per-class recall on the
     diagonal). ``title`` defaults to saying which of the two is shown. Returns the Axes.
     """
-    cm = _numpy(cm)
+    cm = to_numpy(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"plot_confusion_matrix expects a square matrix, got shape {cm.shape}")
     k = cm.shape[0]
@@ -181,6 +179,48 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
             text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if values[i, j] > threshold else "black")
+    return ax
+
+
+def plot_graph(nodes, edges, ax=None, notes=None, node_color="#eef3fb", note_color="C3"):
+    """Draw a computational graph: a box per node, an arrow per edge (notebooks 06 and 15).
+
+    nodes: ``{name: (x, y, label)}`` (data coordinates, the text in the box); edges: ``[(src, dst)]``
+    or ``[(src, dst, label)]`` (the label written at the arrow's middle); notes: ``{name: text}``
+    written under a node, or ``{name: (text, "above")}`` over it, in ``note_color`` (e.g. the
+    gradient that reaches the node). Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    xs, ys = [v[0] for v in nodes.values()], [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    boxes = {}
+    for name, (x, y, label) in nodes.items():
+        boxes[name] = ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", facecolor=node_color, edgecolor="0.3"))
+    for edge in edges:
+        src, dst, label = (*edge, None) if len(edge) == 2 else edge
+        if src not in nodes or dst not in nodes:
+            raise ValueError(f"plot_graph: edge {src!r} -> {dst!r} names a node that is not in nodes {sorted(nodes)}")
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        # drawn after the boxes (higher zorder), so each arrow is clipped to their outlines as laid out in
+        # this very drawing, and its head stays visible
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2, shrinkA=1, shrinkB=1,
+                                    patchA=boxes[src].get_bbox_patch(), patchB=boxes[dst].get_bbox_patch()))
+        if label:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, label, ha="center", va="bottom", fontsize=8, color="0.3")
+    for name, note in (notes or {}).items():
+        if name not in nodes:
+            raise ValueError(f"plot_graph: a note for {name!r}, which is not a node")
+        text, side = (note, "below") if isinstance(note, str) else note
+        if side not in ("above", "below"):
+            raise ValueError(f"plot_graph: a note goes 'above' or 'below' its node, got {side!r}")
+        x, y, _ = nodes[name]
+        offset, align = (0.3, "bottom") if side == "above" else (-0.3, "top")
+        ax.text(x, y + offset, text, ha="center", va=align, fontsize=8, color=note_color, zorder=2)
     return ax
 
 
@@ -242,6 +282,9 @@ def describe_figure(fig):
             label = _label(ax, which, panels)
             if label:
                 bits.append(f"{which} axis: {label}")
+        if not ax.axison and ax.texts:  # a diagram drawn in text boxes (plot_graph): what the boxes say
+            words = [_plain(t.get_text()) for t in ax.texts if t.get_text().strip()]
+            bits.append("labels: " + ", ".join(words[:12]) + (" and more" if len(words) > 12 else ""))
         legend = ax.get_legend()
         if legend is not None:
             entries = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text().strip()]

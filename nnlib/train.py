@@ -9,13 +9,16 @@ Each step is the course's recipe, spelled out::
     optimizer.step()
 """
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+from tqdm.auto import trange
 
+import nnlib
+from nnlib._checks import to_numpy
+from nnlib._optim import clip_grad_norm_
 from nnlib.data.prep import batches
 
 __all__ = ["History", "fit", "predict", "evaluate"]
@@ -51,56 +54,27 @@ class History:
         )
 
 
-# --- backends ----------------------------------------------------------------------------------
-def _torch_reference(model):
-    """The first parameter's tensor for a torch-backend model, else None (a NumPy model)."""
-    torch = sys.modules.get("torch")  # a model made of tensors means torch is already imported
-    if torch is None:
-        return None
-    for p in model.parameters():
-        return p.data if isinstance(p.data, torch.Tensor) else None
-    return None
-
-
-def _backend(model):
-    if _torch_reference(model) is not None:
-        import nnlib.torch as backend
-    else:
-        import nnlib.numpy as backend
-    return backend
+# --- the model's backend ------------------------------------------------------------------------
+def _namespace(model):
+    """The array namespace ``xp`` of the backend the model was built with (``xp.BACKEND`` names it)."""
+    xp = getattr(type(model), "xp", None)
+    if xp is None or isinstance(xp, property):
+        raise TypeError(f"fit expects a model built from nnlib.numpy or nnlib.torch, got {type(model).__name__}")
+    return xp
 
 
 def _as_model_input(model, a):
-    """``a`` as the model computes: float data in the parameters' dtype (and device); integers stay integer."""
-    ref = _torch_reference(model)
-    if ref is not None:
-        import torch
-
-        t = torch.as_tensor(a.detach() if isinstance(a, torch.Tensor) else np.asarray(a), device=ref.device)
-        return t.to(ref.dtype) if t.is_floating_point() else t.long() if t.dtype != torch.bool else t
-    a = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+    """``a`` as the model computes: float data in the parameters' dtype (and device); integers as int64."""
+    xp = _namespace(model)
+    if not xp.is_array(a):  # lists, or arrays of the other backend
+        a = xp.asarray(to_numpy(a))
     params = list(model.parameters())
-    if params and np.issubdtype(a.dtype, np.floating):
-        return a.astype(params[0].data.dtype, copy=False)
-    if np.issubdtype(a.dtype, np.integer):
-        return a.astype(np.int64, copy=False)
-    return a
-
-
-def _to_numpy(a):
-    a = _first_output(a)
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
-
-
-def _no_grad(model):
-    """torch.no_grad() for torch models (manual backward needs no autograd graph), else a null context."""
-    if _torch_reference(model) is not None:
-        import torch
-
-        return torch.no_grad()
-    import contextlib
-
-    return contextlib.nullcontext()
+    ref = params[0].data if params else None
+    if ref is not None and xp.is_floating(a):
+        return xp.asarray(a, dtype=ref.dtype, device=ref.device)
+    if xp.is_integer(a):
+        return xp.asarray(a, dtype=xp.int64, device=None if ref is None else ref.device)
+    return a if ref is None else xp.asarray(a, device=ref.device)
 
 
 def _current_lr(optimizer):
@@ -111,7 +85,8 @@ def _current_lr(optimizer):
     return None if lr is None else float(lr)
 
 
-def _pair(data, name):
+def _check_xy(data, name):
+    """``data`` as a pair ``(X, y)`` of equal, non-zero length."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"fit expects {name} as a pair (X, y), got {type(data).__name__}")
     X, y = data
@@ -129,15 +104,6 @@ def _labels_or_outputs(outputs, y):
     return outputs
 
 
-def _all_finite(a):
-    a = _first_output(a)
-    if hasattr(a, "detach"):
-        import torch
-
-        return bool(torch.isfinite(a).all())
-    return bool(np.isfinite(a).all())
-
-
 def _first_output(a):
     # recurrent models return (out, state): the outputs are what the loss sees
     return a[0] if isinstance(a, (tuple, list)) else a
@@ -150,6 +116,76 @@ def _not_finite_error(epoch, batch, where, value):
         f"division by 0 in a hand-written loss (use a stable log-softmax, clip probabilities); "
         f"gradient clipping (clip_grad=1.0) helps against exploding gradients."
     )
+
+
+# --- the parts of fit: one epoch, one evaluation, early stopping ----------------------------------
+def _train_one_epoch(model, loss_fn, optimizer, X, y, batch_size, order_rng, clip_grad, epoch):
+    """One pass over shuffled mini-batches of (X, y), one optimizer step each; returns the mean loss.
+
+    Each step is the course's recipe (see the module docstring); a non-finite output or loss stops
+    training with a message that names the epoch and the batch.
+    """
+    xp = _namespace(model)
+    total, count = 0.0, 0
+    for b, (xb, yb) in enumerate(batches(X, y, batch_size=batch_size, shuffle=True, seed=order_rng)):
+        xb, yb = _as_model_input(model, xb), _as_model_input(model, yb)
+        with xp.no_grad():  # the backward passes are manual: no autograd graph is needed
+            model.zero_grad()
+            out = model(xb)
+            if not bool(xp.isfinite(_first_output(out)).all()):
+                raise _not_finite_error(epoch + 1, b + 1, "the model's output", "non-finite (NaN or inf)")
+            loss = float(loss_fn(out, yb))
+            if not math.isfinite(loss):
+                raise _not_finite_error(epoch + 1, b + 1, "the loss", loss)
+            model.backward(loss_fn.backward())
+            if clip_grad is not None:
+                clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+        total += loss * len(xb)
+        count += len(xb)
+    return total / count
+
+
+def _evaluate_epoch(model, loss_fn, history, metrics, train_data, val_data, batch_size):
+    """Validation loss and metrics after an epoch, appended to ``history``; returns them for the progress bar.
+
+    Metrics on the training set cost one more pass over it, so it is only made when metrics are asked for.
+    """
+    shown = {}
+    evaluated = ([("train", *train_data)] if metrics else []) + ([("val", *val_data)] if val_data else [])
+    for prefix, X, y in evaluated:
+        outputs = predict(model, X, batch_size=max(batch_size, 512))
+        if prefix == "val":
+            history.val_loss.append(_loss_of(model, loss_fn, outputs, y))
+            shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
+        y_np = to_numpy(y)
+        for name, fn in metrics.items():
+            value = float(fn(y_np, _labels_or_outputs(outputs, y_np)))
+            history.metrics.setdefault(f"{prefix}_{name}", []).append(value)
+            shown[f"{prefix}_{name}"] = f"{value:.4f}"
+    return shown
+
+
+class _EarlyStopping:
+    """Tracks the lowest validation loss; with ``patience``, keeps that epoch's weights and says when to stop."""
+
+    def __init__(self, patience):
+        self.patience, self.best_loss, self.best_state, self.waited = patience, math.inf, None, 0
+
+    def should_stop(self, model, history, epoch) -> bool:
+        """Record this epoch's validation loss in ``history``; True after ``patience`` epochs without improvement."""
+        if history.val_loss[-1] < self.best_loss:
+            self.best_loss, history.best_epoch, self.waited = history.val_loss[-1], epoch, 0
+            if self.patience is not None:
+                self.best_state = model.state_dict()
+            return False
+        self.waited += 1
+        history.stopped_early = self.patience is not None and self.waited >= self.patience
+        return history.stopped_early
+
+    def restore_best(self, model):
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
 
 
 # --- the loop ----------------------------------------------------------------------------------
@@ -179,91 +215,45 @@ def fit(
     NumPy or tensor data is converted to the model's backend, dtype and device batch by batch.
     Returns a :class:`History`.
     """
-    X, y = _pair(train_data, "train_data")
+    X, y = _check_xy(train_data, "train_data")
     if val_data is not None:
-        val_data = _pair(val_data, "val_data")
+        val_data = _check_xy(val_data, "val_data")
     if patience is not None and (val_data is None or patience < 1):
         raise ValueError(f"fit: early stopping (patience={patience}) needs val_data and patience >= 1")
     if epochs < 0:
         raise ValueError(f"fit expects epochs >= 0, got {epochs}")
+    _namespace(model)  # a clear error for a model from neither backend
     metrics = dict(metrics or {})
-    clip = getattr(_backend(model), "clip_grad_norm_", None) if clip_grad is not None else None
-    if clip_grad is not None and clip is None:
-        raise RuntimeError("fit(clip_grad=...) needs clip_grad_norm_ in the model's backend")
     if seed is not None:
-        import nnlib
-
         nnlib.manual_seed(seed)
     order_rng = np.random.default_rng(seed)
 
-    from tqdm.auto import trange
-
-    history = History()
-    best_loss, best_state, waited = math.inf, None, 0
+    history, stopper = History(), _EarlyStopping(patience)
     bar = trange(epochs, disable=not progress, desc="epochs", leave=True)
     try:
         for epoch in bar:
             start = time.perf_counter()
             history.lr.append(_current_lr(optimizer))
             model.train()
-            total, count = 0.0, 0
-            for b, (xb, yb) in enumerate(batches(X, y, batch_size=batch_size, shuffle=True, seed=order_rng)):
-                xb, yb = _as_model_input(model, xb), _as_model_input(model, yb)
-                with _no_grad(model):
-                    model.zero_grad()
-                    out = model(xb)
-                    if not _all_finite(out):
-                        raise _not_finite_error(epoch + 1, b + 1, "the model's output", "non-finite (NaN or inf)")
-                    loss = float(loss_fn(out, yb))
-                    if not math.isfinite(loss):
-                        raise _not_finite_error(epoch + 1, b + 1, "the loss", loss)
-                    model.backward(loss_fn.backward())
-                    if clip is not None:
-                        clip(model.parameters(), clip_grad)
-                    optimizer.step()
-                total += loss * len(xb)
-                count += len(xb)
-            history.train_loss.append(total / count)
-            postfix = {"train_loss": f"{total / count:.4f}"}
-
-            # metrics on the training set cost one more pass, so only when metrics are asked for
-            evaluated = ([("train", X, y)] if metrics else []) + ([("val", *val_data)] if val_data else [])
-            for prefix, Xe, ye in evaluated:
-                outputs = predict(model, Xe, batch_size=max(batch_size, 512))
-                if prefix == "val":
-                    val_loss = _loss_of(model, loss_fn, outputs, ye)
-                    history.val_loss.append(val_loss)
-                    postfix["val_loss"] = f"{val_loss:.4f}"
-                y_np = _to_numpy(ye)
-                for name, fn in metrics.items():
-                    value = float(fn(y_np, _labels_or_outputs(outputs, y_np)))
-                    history.metrics.setdefault(f"{prefix}_{name}", []).append(value)
-                    postfix[f"{prefix}_{name}"] = f"{value:.4f}"
-            bar.set_postfix(postfix)
+            history.train_loss.append(
+                _train_one_epoch(model, loss_fn, optimizer, X, y, batch_size, order_rng, clip_grad, epoch)
+            )
+            shown = _evaluate_epoch(model, loss_fn, history, metrics, (X, y), val_data, batch_size)
+            bar.set_postfix({"train_loss": f"{history.train_loss[-1]:.4f}", **shown})
             if scheduler is not None:
                 scheduler.step()
             history.seconds.append(time.perf_counter() - start)
-
-            if val_data is not None:
-                if history.val_loss[-1] < best_loss:
-                    best_loss, history.best_epoch, waited = history.val_loss[-1], epoch, 0
-                    if patience is not None:
-                        best_state = model.state_dict()
-                else:
-                    waited += 1
-                    if patience is not None and waited >= patience:
-                        history.stopped_early = True
-                        break
+            if val_data is not None and stopper.should_stop(model, history, epoch):
+                break
     finally:
         bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    stopper.restore_best(model)
     return history
 
 
 def _loss_of(model, loss_fn, outputs, y):
     """The loss of whole-set outputs (one call; the losses average, so this equals the batch mean)."""
-    with _no_grad(model):
+    with _namespace(model).no_grad():
         return float(loss_fn(_as_model_input(model, outputs), _as_model_input(model, y)))
 
 
@@ -276,9 +266,9 @@ def predict(model, X, batch_size=512) -> np.ndarray:
     model.eval()
     outputs = []
     try:
-        with _no_grad(model):
+        with _namespace(model).no_grad():
             for xb in batches(X, batch_size=batch_size, shuffle=False):
-                outputs.append(_to_numpy(model(_as_model_input(model, xb))))
+                outputs.append(to_numpy(_first_output(model(_as_model_input(model, xb)))))
     finally:
         model.train(was_training)
     return np.concatenate(outputs, axis=0)
@@ -290,10 +280,10 @@ def evaluate(model, loss_fn, data, metrics=None, batch_size=512) -> dict:
     metrics: ``{name: fn(y_true, y_pred)}`` with y_pred as in :func:`fit` (argmax labels for
     integer targets and (N, C) outputs).
     """
-    X, y = _pair(data, "data")
+    X, y = _check_xy(data, "data")
     outputs = predict(model, X, batch_size)
     result = {"loss": _loss_of(model, loss_fn, outputs, y)}
-    y_np = _to_numpy(y)
+    y_np = to_numpy(y)
     for name, fn in (metrics or {}).items():
         result[name] = float(fn(y_np, _labels_or_outputs(outputs, y_np)))
     return result

@@ -6,6 +6,7 @@ import torch
 import nnlib
 import nnlib.numpy as nnp
 import nnlib.torch as ntorch
+from nnlib.gradcheck import gradcheck
 from nnlib.gradcheck import numerical_gradient as finite_differences
 from parity import assert_close, build_both, check_manual_backward_matches_autograd, check_parity, tensor, to_numpy
 
@@ -240,3 +241,95 @@ def test_batchnorm_gives_each_channel_mean_zero_and_spread_one():
         y = to_numpy(m(as_input(nn, x)))
         np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-10)
         np.testing.assert_allclose(y.std(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+# --- LayerNorm ---------------------------------------------------------------------------------
+LN_CASES = [  # (normalized_shape, input shape)
+    (5, (4, 5)),
+    (5, (3, 2, 5)),
+    ((3, 4), (2, 3, 4)),
+    ((2, 3, 4), (3, 2, 3, 4)),
+    (6, (6,)),
+]
+LN_OPTIONS = [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-2}]
+
+
+def _randomized_layer_norm(normalized_shape, **kw):
+    """A torch.nn.LayerNorm with random weight and bias (so that their gradients are not trivial)."""
+    ref = torch.nn.LayerNorm(normalized_shape, **kw).double()
+    rng = np.random.default_rng(12)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.copy_(torch.from_numpy(rng.uniform(0.5, 2, tuple(p.shape))))
+    return ref
+
+
+@pytest.mark.parametrize("normalized_shape, shape", LN_CASES, ids=[str(c[1]) for c in LN_CASES])
+@pytest.mark.parametrize("options", LN_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_layernorm_matches_torch_nn(normalized_shape, shape, options, train):
+    ref = _randomized_layer_norm(normalized_shape, **options)
+    x = randn(*shape) * 3 + 2
+    check_parity(lambda nn: nn.LayerNorm(normalized_shape, **options), ref, x, train=train)
+
+
+@pytest.mark.parametrize("normalized_shape, shape", LN_CASES, ids=[str(c[1]) for c in LN_CASES])
+@pytest.mark.parametrize("options", LN_OPTIONS[:3], ids=["default", "no affine", "no bias"])
+def test_layernorm_backward_matches_finite_differences(normalized_shape, shape, options):
+    for nn in BACKENDS:
+        m = nn.LayerNorm(normalized_shape, **options).to(dtype=np.float64 if nn is nnp else torch.float64)
+        m.load_state_dict(_randomized_layer_norm(normalized_shape, **options).state_dict()
+                          if nn is ntorch else
+                          {k: to_numpy(v) for k, v in _randomized_layer_norm(normalized_shape, **options).state_dict().items()})
+        result = gradcheck(m, as_input(nn, randn(*shape, seed=3) * 2 - 1))
+        assert result.passed(1e-7), f"{nn.BACKEND}: {result}"
+
+
+def test_torch_layernorm_manual_backward_matches_autograd():
+    _, m = build_both(lambda nn: nn.LayerNorm((3, 4)))
+    m.load_state_dict(_randomized_layer_norm((3, 4)).state_dict())
+    check_manual_backward_matches_autograd(m, randn(2, 5, 3, 4))
+
+
+def test_layernorm_state_dict_keys_defaults_and_repr_match_torch():
+    for options in ({}, {"elementwise_affine": False}, {"bias": False}):
+        ref = torch.nn.LayerNorm((2, 3), **options)
+        for nn in BACKENDS:
+            m = nn.LayerNorm((2, 3), **options)
+            assert list(m.state_dict()) == list(ref.state_dict())
+            assert [n for n, _ in m.named_parameters()] == [n for n, _ in ref.named_parameters()]
+            for key, value in ref.state_dict().items():
+                assert_close(m.state_dict()[key], value, key)
+            assert repr(m) == repr(ref)
+    assert nnp.LayerNorm(4).normalized_shape == torch.nn.LayerNorm(4).normalized_shape == (4,)
+
+
+def test_layernorm_normalizes_each_example_alone_and_the_same_in_train_and_eval():
+    x = randn(6, 8) * np.linspace(0.1, 10, 8) + 3
+    for nn, m in zip(BACKENDS, build_both(lambda nn: nn.LayerNorm(8))):
+        y = to_numpy(m(as_input(nn, x)))
+        np.testing.assert_allclose(y.mean(axis=1), 0, atol=1e-10)
+        np.testing.assert_allclose(y.std(axis=1), 1, atol=1e-3)
+        assert_close(m(as_input(nn, x[2:3])), y[2:3], f"{nn.BACKEND}: one example alone")
+        m.eval()
+        assert_close(m(as_input(nn, x)), y, f"{nn.BACKEND}: eval computes the same")
+
+
+def test_layernorm_is_batchnorm_of_the_transpose():
+    # without affine parameters, normalizing each row is normalizing each column of x.T (notebook 11, section 5)
+    x, dy = randn(5, 7, seed=4) * 2 + 1, randn(5, 7, seed=5)
+    ln, bn = nnp.LayerNorm(7, elementwise_affine=False), nnp.BatchNorm1d(5, affine=False)
+    np.testing.assert_allclose(ln(x), bn(x.T).T, atol=1e-12)
+    np.testing.assert_allclose(ln.backward(dy), bn.backward(dy.T).T, atol=1e-12)
+
+
+def test_layernorm_rejects_an_input_whose_last_axes_differ():
+    for nn, m in zip(BACKENDS, build_both(lambda nn: nn.LayerNorm((3, 4)))):
+        with pytest.raises(ValueError, match=r"LayerNorm\(\(3, 4\).*expects an input of shape \(\*, 3, 4\), got shape \(2, 4, 3\)"):
+            m(as_input(nn, randn(2, 4, 3)))
+        with pytest.raises(ValueError, match=r"got shape \(4,\)"):
+            m(as_input(nn, randn(4)))
+    with pytest.raises(ValueError, match="positive sizes"):
+        nnp.LayerNorm((3, 0))
+    with pytest.raises(TypeError, match="dtype torch.float32"):
+        ntorch.LayerNorm(3, device="cpu")(torch.zeros(4, 3, dtype=torch.float64))

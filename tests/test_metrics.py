@@ -63,6 +63,99 @@ def test_regression_metrics_equal_sklearn(n, outputs, seed):
     assert metrics.r2_score(y, p) == pytest.approx(skm.r2_score(y, p))
 
 
+# --- ranking metrics: ROC and precision-recall curves ------------------------------------------
+# scores drawn from a few values make ties common, which is where curve code usually goes wrong
+ranked = st.integers(2, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(lambda y: 0 < sum(y) < len(y)),
+        st.lists(st.sampled_from([-1.0, 0.0, 0.25, 0.5, 0.5, 0.75, 2.0]), min_size=n, max_size=n)
+        | st.lists(st.floats(-5, 5, allow_nan=False), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pair=ranked, drop=st.booleans())
+def test_roc_curve_and_auc_equal_sklearn_with_ties(pair, drop):
+    y_true, y_score = map(np.array, pair)
+    for ours, ref in zip(metrics.roc_curve(y_true, y_score, drop_intermediate=drop),
+                         skm.roc_curve(y_true, y_score, drop_intermediate=drop)):
+        np.testing.assert_allclose(ours, ref)
+    assert metrics.roc_auc_score(y_true, y_score) == pytest.approx(skm.roc_auc_score(y_true, y_score))
+
+
+@settings(max_examples=80, deadline=None)
+@given(pair=ranked)
+def test_precision_recall_curve_and_average_precision_equal_sklearn_with_ties(pair):
+    y_true, y_score = map(np.array, pair)
+    for ours, ref in zip(metrics.precision_recall_curve(y_true, y_score), skm.precision_recall_curve(y_true, y_score)):
+        np.testing.assert_allclose(ours, ref)
+    assert metrics.average_precision_score(y_true, y_score) == pytest.approx(
+        skm.average_precision_score(y_true, y_score))
+
+
+def test_roc_auc_is_the_probability_that_a_positive_outranks_a_negative_ties_counting_half():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, 200)
+    y_score = rng.integers(0, 5, 200).astype(float)          # five values: many ties
+    pos, neg = y_score[y_true == 1], y_score[y_true == 0]
+    wins = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert metrics.roc_auc_score(y_true, y_score) == pytest.approx(wins)
+
+
+def test_ranking_metrics_all_tied_scores_and_perfect_ranking():
+    y = [0, 1, 0, 1]
+    fpr, tpr, thresholds = metrics.roc_curve(y, [0.3] * 4)   # one threshold: the diagonal's two ends
+    np.testing.assert_array_equal(fpr, [0, 1])
+    np.testing.assert_array_equal(tpr, [0, 1])
+    assert thresholds[0] == np.inf and thresholds[1] == 0.3
+    assert metrics.roc_auc_score(y, [0.3] * 4) == 0.5 == skm.roc_auc_score(y, [0.3] * 4)
+    assert metrics.average_precision_score(y, [0.3] * 4) == 0.5 == skm.average_precision_score(y, [0.3] * 4)
+    assert metrics.roc_auc_score(y, [0.1, 0.9, 0.2, 0.8]) == 1.0
+    assert metrics.average_precision_score(y, [0.1, 0.9, 0.2, 0.8]) == 1.0
+
+
+def test_ranking_metrics_accept_pos_label_booleans_and_tensors(device):
+    y, s = np.array([2, 5, 5, 2, 5]), np.array([0.2, 0.4, 0.9, 0.5, 0.7])
+    assert metrics.roc_auc_score(y, s, pos_label=5) == pytest.approx(skm.roc_auc_score(y == 5, s))
+    for ours, ref in zip(metrics.precision_recall_curve(y, s, pos_label=5), skm.precision_recall_curve(y, s, pos_label=5)):
+        np.testing.assert_allclose(ours, ref)
+    assert metrics.average_precision_score(y == 5, s) == pytest.approx(skm.average_precision_score(y == 5, s))
+    t = torch.tensor(s, device=device)
+    assert metrics.roc_auc_score(torch.tensor(y == 5, device=device), t) == pytest.approx(skm.roc_auc_score(y == 5, s))
+
+
+def test_one_class_only_is_undefined_as_in_sklearn():
+    with pytest.warns(UserWarning, match="only one class"):
+        assert np.isnan(metrics.roc_auc_score([1, 1, 1], [0.1, 0.2, 0.3]))
+    with pytest.warns(UserWarning, match="no negative"):
+        fpr, tpr, _ = metrics.roc_curve([1, 1, 1], [0.1, 0.2, 0.3])
+    assert np.isnan(fpr).all()
+    with pytest.warns(UserWarning, match="no positive"):
+        precision, recall, _ = metrics.precision_recall_curve([0, 0], [0.1, 0.2])
+    with pytest.warns(UserWarning):
+        ref_precision, ref_recall, _ = skm.precision_recall_curve([0, 0], [0.1, 0.2])
+    np.testing.assert_allclose(precision, ref_precision)
+    np.testing.assert_allclose(recall, ref_recall)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: metrics.roc_curve([0, 1, 2], [0.1, 0.2, 0.3]), ValueError, r"two classes.*y == c"),
+        (lambda: metrics.roc_auc_score([0, 1], np.ones((2, 2))), ValueError, r"probs\[:, 1\]"),
+        (lambda: metrics.roc_auc_score([0, 1], [0.1, np.nan]), ValueError, "finite"),
+        (lambda: metrics.roc_curve([2, 3], [0.1, 0.2]), ValueError, "pos_label="),
+        (lambda: metrics.roc_curve([2, 3], [0.1, 0.2], pos_label=1), ValueError, "pos_label=1 is not one"),
+        (lambda: metrics.precision_recall_curve([0, 1], [0.1]), ValueError, "same length"),
+        (lambda: metrics.average_precision_score([0, 1], ["a", "b"]), TypeError, "real-valued"),
+    ],
+)
+def test_ranking_metrics_bad_input_raises_a_clear_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
 # --- edge cases ---------------------------------------------------------------------------------
 EDGE_CASES = {
     "a class never predicted": ([0, 1, 2, 2], [0, 1, 1, 1]),

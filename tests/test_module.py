@@ -65,6 +65,29 @@ def nnlib_numpy(a):
     return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a
 
 
+def test_tied_weights_are_one_parameter_with_the_summed_gradient_as_in_torch():
+    # two Linear layers sharing one weight: torch yields it once, and keeps both state-dict keys
+    nnlib.manual_seed(0)
+    first, second = nnp.Linear(3, 3), nnp.Linear(3, 3)
+    second.weight = first.weight
+    net = nnp.Sequential(first, nnp.Tanh(), second)
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 3)).double()
+    twin[2].weight = twin[0].weight
+    twin.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
+    assert [n for n, _ in net.named_parameters()] == [n for n, _ in twin.named_parameters()]
+    assert net.num_parameters() == sum(p.numel() for p in twin.parameters()) == 9 + 3 + 3
+    assert list(net.state_dict()) == list(twin.state_dict())
+
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    net.backward(np.ones_like(net(x)))
+    twin(torch.from_numpy(x)).sum().backward()
+    np.testing.assert_allclose(first.weight.grad, twin[0].weight.grad.numpy())
+    # one SGD step moves the shared weight once, by the summed gradient
+    before = first.weight.data.copy()
+    nnp.SGD(net.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(first.weight.data, before - 0.1 * first.weight.grad)
+
+
 def test_state_dict_keys_match_torch_sequential():
     ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
     for nn in BACKENDS:

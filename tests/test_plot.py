@@ -85,6 +85,18 @@ def test_plot_confusion_matrix_writes_each_count():
         plot.plot_confusion_matrix(cm, class_names=["a", "b"])
 
 
+def test_plot_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_notes():
+    nodes = {"x": (0, 0, "x = 1"), "y": (2, 0, "y = 2"), "L": (4, 0, "L = 4")}
+    ax = plot.plot_graph(nodes, [("x", "y", "times 2"), ("y", "L")], notes={"x": "dL/dx = 8", "L": ("1", "above")})
+    texts = [t.get_text() for t in ax.texts]
+    assert {"x = 1", "y = 2", "L = 4", "times 2", "dL/dx = 8", "1"} <= set(texts)
+    assert sum(1 for child in ax.get_children() if type(child).__name__ == "Annotation") == 2
+    with pytest.raises(ValueError, match="'z'"):
+        plot.plot_graph(nodes, [("x", "z")])
+    with pytest.raises(ValueError, match="'left'"):
+        plot.plot_graph(nodes, [], notes={"x": ("a note", "left")})
+
+
 # --- style, text alternatives and the figure check -------------------------------------------------
 def test_importing_nnlib_plot_sets_the_colour_blind_safe_cycle():
     plt.rcdefaults()
@@ -188,3 +200,10 @@ def test_the_library_figures_have_titles_and_labelled_axes():
     }
     assert {name: plot.figure_problems(fig) for name, fig in figures.items()} == {name: [] for name in figures}
     assert plot.plot_confusion_matrix(np.eye(2), normalize=True).get_title().startswith("confusion matrix, each row")
+
+
+def test_describe_figure_reads_the_boxes_of_a_graph():
+    ax = plot.plot_graph({"x": (0, 0, "x"), "z": (1, 0, "$z = Wx$")}, [("x", "z")])
+    ax.set_title("forward pass")
+    assert plot.describe_figure(ax.figure) == "forward pass; labels: x, z = Wx."
+    assert plot.figure_problems(ax.figure) == []

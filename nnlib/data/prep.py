@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from nnlib._checks import to_numpy
 from nnlib.random import get_generator
 
 __all__ = [
@@ -47,10 +48,6 @@ def _take(a, index):
     return [a[i] for i in index]
 
 
-def _labels_numpy(labels):
-    return labels.detach().cpu().numpy() if hasattr(labels, "detach") else np.asarray(labels)
-
-
 def _one_or_tuple(results):
     return results[0] if len(results) == 1 else tuple(results)
 
@@ -69,7 +66,7 @@ def train_val_test_split(*arrays, val=0.15, test=0.15, seed=0, stratify=None):
     if stratify is None:
         groups = [rng.permutation(n)]
     else:
-        labels = _labels_numpy(stratify)
+        labels = to_numpy(stratify)
         if labels.shape != (n,):
             raise ValueError(f"stratify must hold one label per sample, shape ({n},), got shape {labels.shape}")
         groups = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
@@ -95,7 +92,7 @@ def k_fold(n_samples, k=5, shuffle=True, seed=0, stratify=None):
     rng = get_generator(seed)
     order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
     if stratify is not None:
-        labels = _labels_numpy(stratify)[order]
+        labels = to_numpy(stratify)[order]
         # dealing each class out round-robin keeps its share equal in every fold
         order = order[np.argsort(labels, kind="stable")]
     folds = [order[i::k] for i in range(k)]
@@ -195,7 +192,7 @@ def one_hot(labels, num_classes=None, dtype=np.float64):
     ``num_classes`` defaults to ``max(labels) + 1`` (as ``torch.nn.functional.one_hot``).
     Accepts lists, NumPy arrays or torch tensors; returns a NumPy array of ``dtype``.
     """
-    y = _labels_numpy(labels)
+    y = to_numpy(labels)
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
         raise TypeError(f"one_hot expects integer class labels, got dtype {y.dtype}")
     if np.issubdtype(y.dtype, np.floating):

@@ -1,40 +1,17 @@
-"""The module protocol for the NumPy backend: checks, copies, saving and loading."""
+"""The module protocol for the NumPy backend: the namespace modules compute with, casting, saving and loading."""
 import numpy as np
 
 from nnlib._base import BaseModule, Parameter, SequentialMixin
-from nnlib._checks import describe
+from nnlib.numpy import xp
+from nnlib.numpy.xp import check_array, resolve_dtype  # noqa: F401  (their home before nnlib.core)
 
-__all__ = ["Parameter", "Module", "Sequential", "save", "load", "check_array", "resolve_dtype"]
-
-DEFAULT_DTYPE = np.float64
-
-
-def resolve_dtype(dtype=None, device=None):
-    """The dtype new parameters get (float64 unless told). ``device`` exists so that code written
-    for ``nnlib.torch`` runs unchanged; NumPy computes on the CPU only."""
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"nnlib.numpy computes on the CPU only, got device={device!r}")
-    dtype = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"parameters must have a floating dtype, got {dtype}")
-    return dtype
-
-
-def check_array(who, x, dtype=None, name="input"):
-    """Raise TypeError unless ``x`` is a NumPy array (of ``dtype`` when given; floating otherwise)."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{describe(who)} expects a NumPy array as {name}, got {type(x).__module__}.{type(x).__name__}")
-    if dtype is not None and x.dtype != dtype:
-        raise TypeError(
-            f"{describe(who)} expects {name} of dtype {np.dtype(dtype)} (its parameters' dtype), "
-            f"got {x.dtype}; convert with x.astype(np.{np.dtype(dtype)})"
-        )
-    if dtype is None and not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{describe(who)} expects a floating-point {name}, got dtype {x.dtype}")
+__all__ = ["Parameter", "Module", "Sequential", "save", "load"]
 
 
 class Module(BaseModule):
     """Base class of every NumPy layer: ``y = m(x)``, ``dx = m.backward(dy)`` (see ``nnlib._base``)."""
+
+    xp = xp  # the shared layers (nnlib.core) compute with self.xp
 
     def _copy(self, value):
         return np.array(value, copy=True)
@@ -50,16 +27,7 @@ class Module(BaseModule):
         resolve_dtype(dtype, device)  # validates both
         if dtype is None:
             return self
-        for m in self.modules():
-            for name, value in vars(m).items():
-                if isinstance(value, Parameter) and not name.startswith("_"):
-                    value.data = value.data.astype(dtype)
-                    value.grad = None if value.grad is None else value.grad.astype(dtype)
-            for name in m._buffers:
-                value = getattr(m, name)
-                if np.issubdtype(value.dtype, np.floating):
-                    setattr(m, name, value.astype(dtype))
-        return self
+        return self._convert_arrays(lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a)
 
 
 class Sequential(SequentialMixin, Module):

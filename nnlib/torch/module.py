@@ -1,51 +1,29 @@
-"""The module protocol for the torch backend: devices, dtypes, checks, saving and loading."""
+"""The module protocol for the torch backend: the namespace modules compute with, ``no_grad`` around
+every manual backward, ``.to()``, saving and loading."""
 import torch
 
 from nnlib._base import BaseModule, Parameter, SequentialMixin
-from nnlib._checks import describe
+from nnlib.torch import xp
+from nnlib.torch.xp import check_array, default_device, resolve_dtype  # noqa: F401  (their home before nnlib.core)
 
-__all__ = ["Parameter", "Module", "Sequential", "save", "load", "check_array", "default_device", "resolve_dtype"]
-
-DEFAULT_DTYPE = torch.float32
-
-
-def default_device() -> torch.device:
-    """CUDA when a GPU is present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def resolve_dtype(dtype=None, device=None):
-    """``(dtype, device)`` for new parameters: float32 on the default device unless told."""
-    dtype = DEFAULT_DTYPE if dtype is None else dtype
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"parameters must have a floating torch dtype, got {dtype!r}")
-    device = default_device() if device is None else torch.device(device)
-    return dtype, device
-
-
-def check_array(who, x, dtype=None, device=None, name="input"):
-    """Raise TypeError/ValueError unless ``x`` is a tensor (of ``dtype``, on ``device``, when given)."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"{describe(who)} expects a torch.Tensor as {name}, got {type(x).__module__}.{type(x).__name__}; "
-            f"convert with torch.as_tensor(x, device=...)"
-        )
-    if dtype is not None and x.dtype != dtype:
-        raise TypeError(f"{describe(who)} expects {name} of dtype {dtype} (its parameters' dtype), got {x.dtype}")
-    if dtype is None and not x.dtype.is_floating_point:
-        raise TypeError(f"{describe(who)} expects a floating-point {name}, got dtype {x.dtype}")
-    if device is not None and x.device != device:
-        raise ValueError(
-            f"{describe(who)} has its parameters on {device}, got {name} on {x.device}; move it with x.to({str(device)!r})"
-        )
+__all__ = ["Parameter", "Module", "Sequential", "save", "load", "default_device"]
 
 
 class Module(BaseModule):
     """Base class of every torch-backend layer: the same protocol as ``nnlib.numpy.Module``.
 
     The manual ``backward`` uses torch ops (so it runs on CUDA); ``forward`` uses
-    differentiable ops only, so ``torch.autograd`` can check it.
+    differentiable ops only, so ``torch.autograd`` can check it. Every subclass's ``backward``
+    runs under ``torch.no_grad()``: a hand-written backward needs no autograd graph.
     """
+
+    xp = xp  # the shared layers (nnlib.core) compute with self.xp
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls.backward, "_without_autograd", False):
+            cls.backward = torch.no_grad()(cls.backward)
+            cls.backward._without_autograd = True
 
     def _copy(self, value):
         return value.detach().clone()
@@ -67,14 +45,7 @@ class Module(BaseModule):
             cast = dtype if (dtype is not None and t.is_floating_point()) else None
             return t.to(device=device, dtype=cast)
 
-        for m in self.modules():
-            for name, value in vars(m).items():
-                if isinstance(value, Parameter) and not name.startswith("_"):
-                    value.data = convert(value.data)
-                    value.grad = None if value.grad is None else convert(value.grad)
-            for name in m._buffers:
-                setattr(m, name, convert(getattr(m, name)))
-        return self
+        return self._convert_arrays(convert)
 
 
 class Sequential(SequentialMixin, Module):

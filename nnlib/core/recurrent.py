@@ -1,11 +1,12 @@
-"""Recurrent layers, NumPy reference: RNN, LSTM, GRU (and their one-step cells) and Embedding.
+"""Recurrent layers: RNN, LSTM, GRU (and their one-step cells) and Embedding.
 
 Every recurrence is written once, as a pair of step functions in the style of CS231n:
 ``*_cell_forward(xw, h, ...) -> (new state, cache)`` and ``*_cell_backward(d_state, cache, ...)``.
 ``xw = x_t W_ih^T + b_ih`` is the input's contribution to the gates: it does not depend on the
 hidden state, so the sequence layers compute it for all time steps in one matrix product and only
 loop over time for the part that does. The cells (one step) and the layers (a whole sequence,
-backpropagation through time) both call these step functions.
+backpropagation through time) both call these step functions. Notebook 15 derives backpropagation
+through time (section 3); notebook 16 the LSTM and GRU steps (sections 1 and 2).
 
 Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T, H), states
 (1, N, H) (one layer, one direction); weights ``weight_ih_l0`` (gates*H, C), ``weight_hh_l0``
@@ -13,26 +14,16 @@ Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T,
 """
 import math
 
-import numpy as np
-
+from nnlib._base import BaseModule as Module
+from nnlib._base import Parameter
 from nnlib._checks import check_ndim, check_size, describe
-from nnlib.numpy.module import Module, Parameter, check_array, resolve_dtype
+from nnlib.core.namespace import array_namespace
 from nnlib.random import normal, uniform
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding"]
 
 
-def sigmoid(x):
-    """1 / (1 + exp(-x)) computed as (1 + tanh(x / 2)) / 2: one ufunc pass and never an overflow."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 # --- the step functions: one time step of each recurrence, forward and backward ----------------
-# _STEP_BUFFERS: the LSTM and GRU steps take an optional ``out`` buffer for their widest arrays,
-# (N, gates*H). The sequence layers pass slices of one buffer allocated per sequence: a fresh array
-# of that size at every step (256 KB for N=64, H=128 in float64) is handed to the OS and back each
-# time, and the page faults cost more than the arithmetic. Slicing the gates into (N, H) blocks
-# before applying sigmoid/tanh keeps every other temporary small for the same reason.
 def rnn_cell_forward(xw, h, w_hh, b_hh, nonlinearity="tanh"):
     """RNN step: h' = act(xw + h W_hh^T + b_hh), act = tanh or relu.  xw: (N, H), h: (N, H) -> h': (N, H).
 
@@ -40,44 +31,55 @@ def rnn_cell_forward(xw, h, w_hh, b_hh, nonlinearity="tanh"):
     """
     a = xw + h @ w_hh.T
     if b_hh is not None:
-        a += b_hh
-    h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
+        a = a + b_hh
+    h_new = array_namespace(a).tanh(a) if nonlinearity == "tanh" else a.clip(min=0)
     return h_new, h_new
 
 
 def rnn_cell_backward(dh_new, cache, w_hh, nonlinearity="tanh"):
-    """dh': (N, H) -> (da, dh): da = dh' * act'(a) is the gradient of the pre-activation (the same for
-    the input and the hidden products), dh = da W_hh."""
+    """dh': (N, H) -> (da, dh), with a = xw + h W_hh^T + b_hh the pre-activation:
+
+        da = dh' * act'(a)   (tanh: 1 - h'^2; relu: 1 where h' > 0)
+        dh = da W_hh
+
+    da is the gradient of both products (input and hidden); notebook 15, section 3.
+    """
     h_new = cache
     da = dh_new * (1 - h_new * h_new) if nonlinearity == "tanh" else dh_new * (h_new > 0)
     return da, da @ w_hh
 
 
-def lstm_cell_forward(xw, h, c, w_hh, b_hh, out=None):
+def lstm_cell_forward(xw, h, c, w_hh, b_hh):
     """LSTM step: [i, f, g, o] = [sig, sig, tanh, sig](xw + h W_hh^T + b_hh); c' = f c + i g; h' = o tanh(c').
 
-    xw: (N, 4H), h, c: (N, H) -> h', c': (N, H). Returns ``(h', c', cache)``. ``out``: an optional
-    (N, 4H) buffer for the pre-activations (see ``_STEP_BUFFERS``).
+    xw: (N, 4H), h, c: (N, H) -> h', c': (N, H). Returns ``(h', c', cache)``.
     """
-    a = np.matmul(h, w_hh.T, out=out)
-    a += xw
+    xp = array_namespace(xw)
+    a = xw + h @ w_hh.T
     if b_hh is not None:
-        a += b_hh
-    i, f, g, o = _split(a, 4)
-    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+        a = a + b_hh
+    i, f, g, o = xp.split(a, 4, axis=-1)
+    i, f, g, o = xp.sigmoid(i), xp.sigmoid(f), xp.tanh(g), xp.sigmoid(o)
     c_new = f * c + i * g
-    tanh_c = np.tanh(c_new)
+    tanh_c = xp.tanh(c_new)
     h_new = o * tanh_c
     return h_new, c_new, (c, i, f, g, o, tanh_c)
 
 
-def lstm_cell_backward(dh_new, dc_new, cache, w_hh, out=None):
-    """dh', dc': (N, H) -> (da, dh, dc): da (N, 4H) is the gradient of the gates' pre-activations
-    (the same for the input and the hidden products); dh = da W_hh, dc = dc_total * f.
-    ``out``: an optional (N, 4H) buffer for da."""
+def lstm_cell_backward(dh_new, dc_new, cache, w_hh):
+    """dh', dc': (N, H) -> (da, dh, dc). With sig' = sig (1 - sig) and tanh' = 1 - tanh^2:
+
+        dc_total = dc' + dh' * o * (1 - tanh(c')^2)      (c' reaches the loss directly and through h')
+        da_i = dc_total * g * i (1 - i)      da_f = dc_total * c * f (1 - f)
+        da_g = dc_total * i * (1 - g^2)      da_o = dh' * tanh(c') * o (1 - o)
+        dh = da W_hh,  dc = dc_total * f
+
+    da = [da_i, da_f, da_g, da_o] (N, 4H) is the gradient of the gates' pre-activations (the same
+    for the input and the hidden products). Notebook 16, section 1.
+    """
     c, i, f, g, o, tanh_c = cache
-    dc_total = dc_new + dh_new * o * (1 - tanh_c * tanh_c)  # c' reaches the loss directly and through h'
-    da = np.concatenate(
+    dc_total = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
+    da = array_namespace(dc_total).concatenate(
         [
             dc_total * g * i * (1 - i),  # input gate
             dc_total * c * f * (1 - f),  # forget gate
@@ -85,50 +87,50 @@ def lstm_cell_backward(dh_new, dc_new, cache, w_hh, out=None):
             dh_new * tanh_c * o * (1 - o),  # output gate
         ],
         axis=1,
-        out=out,
     )
     return da, da @ w_hh, dc_total * f
 
 
-def gru_cell_forward(xw, h, w_hh, b_hh, out=None):
+def gru_cell_forward(xw, h, w_hh, b_hh):
     """GRU step (torch's form): r, z = sig(xw_rz + hw_rz); n = tanh(xw_n + r * hw_n); h' = (1 - z) n + z h,
     where hw = h W_hh^T + b_hh.  xw: (N, 3H), h: (N, H) -> h': (N, H). Returns ``(h', cache)``.
 
     The reset gate multiplies W_hn h + b_hn (not h), as in torch.nn.GRU and cuDNN.
-    ``out``: an optional (N, 3H) buffer for hw (see ``_STEP_BUFFERS``).
     """
-    hw = np.matmul(h, w_hh.T, out=out)
+    xp = array_namespace(xw)
+    hw = h @ w_hh.T
     if b_hh is not None:
-        hw += b_hh
-    xw_r, xw_z, xw_n = _split(xw, 3)
-    hw_r, hw_z, hw_n = _split(hw, 3)
-    r, z = sigmoid(xw_r + hw_r), sigmoid(xw_z + hw_z)
-    n = np.tanh(xw_n + r * hw_n)
+        hw = hw + b_hh
+    xw_r, xw_z, xw_n = xp.split(xw, 3, axis=-1)
+    hw_r, hw_z, hw_n = xp.split(hw, 3, axis=-1)
+    r, z = xp.sigmoid(xw_r + hw_r), xp.sigmoid(xw_z + hw_z)
+    n = xp.tanh(xw_n + r * hw_n)
     h_new = n + z * (h - n)
     return h_new, (h, r, z, n, hw_n)
 
 
-def gru_cell_backward(dh_new, cache, w_hh, out=(None, None)):
-    """dh': (N, H) -> (d_xw, d_hw, dh): gradients of the input products xw (N, 3H), of the hidden
-    products hw (N, 3H) (they differ in the n block, where hw_n is scaled by r) and of h.
-    ``out``: optional (N, 3H) buffers for (d_xw, d_hw)."""
+def gru_cell_backward(dh_new, cache, w_hh):
+    """dh': (N, H) -> (d_xw, d_hw, dh):
+
+        dn = dh' * (1 - z) * (1 - n^2)      dr = dn * hw_n * r (1 - r)      dz = dh' * (h - n) * z (1 - z)
+        d_xw = [dr, dz, dn],  d_hw = [dr, dz, dn * r],  dh = dh' * z + d_hw W_hh
+
+    the gradients of the input products xw (N, 3H), of the hidden products hw (N, 3H) (they differ
+    in the n block, where hw_n is scaled by r) and of h. Notebook 16, section 2.
+    """
     h, r, z, n, hw_n = cache
     dn = dh_new * (1 - z) * (1 - n * n)  # through the tanh of the candidate
     dr = dn * hw_n * r * (1 - r)
     dz = dh_new * (h - n) * z * (1 - z)
-    d_xw = np.concatenate([dr, dz, dn], axis=1, out=out[0])
-    d_hw = np.concatenate([dr, dz, dn * r], axis=1, out=out[1])
+    xp = array_namespace(dn)
+    d_xw = xp.concatenate([dr, dz, dn], axis=1)
+    d_hw = xp.concatenate([dr, dz, dn * r], axis=1)
     return d_xw, d_hw, dh_new * z + d_hw @ w_hh
 
 
 def _data(p):
     """A Parameter's array, or None for a missing bias."""
     return None if p is None else p.data
-
-
-def _split(a, parts):
-    """Split the last axis into ``parts`` equal blocks (views)."""
-    return np.split(a, parts, axis=-1)
 
 
 # --- what the cells and the layers share: parameters, checks, the two big products -------------
@@ -140,14 +142,15 @@ class _Recurrent(Module):
     _suffix = ""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        dtype = resolve_dtype(dtype, device)
+        dtype, device = self.xp.resolve_dtype(dtype, device)
         self.input_size, self.hidden_size = input_size, hidden_size
         G, bound = self._gates * hidden_size, 1 / math.sqrt(hidden_size)
         shapes = {"weight_ih": (G, input_size), "weight_hh": (G, hidden_size)}
         if bias:
             shapes.update(bias_ih=(G,), bias_hh=(G,))
         for name, shape in shapes.items():
-            setattr(self, name + self._suffix, Parameter(uniform(-bound, bound, shape).astype(dtype)))
+            values = uniform(-bound, bound, shape)
+            setattr(self, name + self._suffix, Parameter(self.xp.asarray(values, dtype=dtype, device=device)))
 
     def _weights(self):
         """(weight_ih, weight_hh, bias_ih, bias_hh) as Parameters; the biases are None without bias."""
@@ -156,12 +159,13 @@ class _Recurrent(Module):
 
     def _check_input(self, x, ndim, layout):
         w_ih = self._weights()[0]
-        check_array(self, x, w_ih.data.dtype)
+        self.xp.check_array(self, x, w_ih.data.dtype, w_ih.data.device)
         check_ndim(self, x, ndim, layout)
         check_size(self, x, -1, self.input_size, "features")
 
     def _check_state(self, h, shape, name):
-        check_array(self, h, self._weights()[0].data.dtype, name=name)
+        w_ih = self._weights()[0]
+        self.xp.check_array(self, h, w_ih.data.dtype, w_ih.data.device, name=name)
         if tuple(h.shape) != shape:
             raise ValueError(f"{describe(self)} expects {name} of shape {shape}, got {tuple(h.shape)}")
 
@@ -200,7 +204,7 @@ class _Cell(_Recurrent):
         self._check_input(x, 2, "(N, input_size)")
         shape = (x.shape[0], self.hidden_size)
         if hx is None:
-            return np.zeros(shape, dtype=x.dtype)
+            return self.xp.zeros(shape, dtype=x.dtype, device=x.device)
         self._check_state(hx, shape, name)
         return hx
 
@@ -243,7 +247,7 @@ class LSTMCell(_Cell):
     _gates = 4
 
     def forward(self, x, hx=None):
-        h, c = (None, None) if hx is None else _pair(self, hx, "hx", "(h, c)")
+        h, c = (None, None) if hx is None else _state_pair(self, hx, "hx", "(h, c)")
         h, c = self._check_step(x, h, "h"), self._check_step(x, c, "c")
         _, w_hh, _, b_hh = self._weights()
         self._x, self._h = x, h
@@ -253,8 +257,8 @@ class LSTMCell(_Cell):
     def backward(self, dh, dc=None):
         """dh, dc: (N, H) (either may be None: no gradient) -> dx: (N, C); grad_hx = (dh, dc) of the inputs."""
         like = self._cache[0]
-        dh = np.zeros_like(like) if dh is None else dh
-        dc = np.zeros_like(like) if dc is None else dc
+        dh = self.xp.zeros_like(like) if dh is None else dh
+        dc = self.xp.zeros_like(like) if dc is None else dc
         da, dh_prev, dc_prev = lstm_cell_backward(dh, dc, self._cache, self.weight_hh.data)
         self.grad_hx = (dh_prev, dc_prev)
         return self._accumulate(self._x, self._h, da)
@@ -299,7 +303,7 @@ class _Layer(_Recurrent):
         self._check_input(x, 3, "(N, T, input_size)")
         shape = (1, x.shape[0], self.hidden_size)
         if h0 is None:
-            return np.zeros(shape[1:], dtype=x.dtype)
+            return self.xp.zeros(shape[1:], dtype=x.dtype, device=x.device)
         self._check_state(h0, shape, name)
         return h0[0]
 
@@ -313,7 +317,8 @@ class _Layer(_Recurrent):
         for name, (d, shape) in expected.items():
             if d is not None and tuple(d.shape) != shape:
                 raise ValueError(f"{describe(self)}.backward expects {name} of shape {shape}, got {tuple(d.shape)}")
-        return N, T, H, [np.zeros((N, H), dtype=d_out.dtype) if d is None else d[0] for d in final_grads.values()]
+        zeros = lambda: self.xp.zeros((N, H), dtype=d_out.dtype, device=d_out.device)
+        return N, T, H, [zeros() if d is None else d[0] for d in final_grads.values()]
 
     def _accumulate_sequence(self, d_xw, d_hw=None):
         """Parameter gradients over all steps and dx (N, T, C), from the time-major d_xw, d_hw (T, N, gates*H)."""
@@ -321,7 +326,7 @@ class _Layer(_Recurrent):
         return self._accumulate(x, self._hidden_states_before_each_step(), d_xw, d_hw).swapaxes(0, 1)
 
     def _hidden_states_before_each_step(self):
-        return np.stack(self._hs[:-1])  # (T, N, H): h_{t-1} for t = 1..T
+        return self.xp.stack(self._hs[:-1])  # (T, N, H): h_{t-1} for t = 1..T
 
     def extra_repr(self):
         return super().extra_repr() + ", batch_first=True"
@@ -348,17 +353,22 @@ class RNN(_Layer):
             h, cache = rnn_cell_forward(xw[t], h, w_hh.data, _data(b_hh), self.nonlinearity)
             self._hs.append(h)
             self._caches.append(cache)
-        return np.stack(self._hs[1:], axis=1), h[None]
+        return self.xp.stack(self._hs[1:], axis=1), h[None]
 
     def backward(self, d_out, d_h_n=None):
-        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
+        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H).
+
+        Backpropagation through time: from t = T down to 1, dh_t = d_out[:, t] + (what step t + 1
+        sent back), then one ``rnn_cell_backward``; the parameter gradients sum over every step.
+        Notebook 15, section 3.
+        """
         N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
-        da = np.empty((T, N, H), dtype=d_out.dtype)
+        da = [None] * T
         for t in reversed(range(T)):
             # h_t feeds both the output at t and the next step
             da[t], dh = rnn_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data, self.nonlinearity)
         self.grad_h0 = dh[None]
-        return self._accumulate_sequence(da)
+        return self._accumulate_sequence(self.xp.stack(da))
 
     def extra_repr(self):
         return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
@@ -371,32 +381,45 @@ class LSTM(_Layer):
 
     ``backward(d_out, d_state=None)``, d_state = (d_h_n, d_c_n) (either may be None), returns dx
     (N, T, C) and stores ``grad_h0`` and ``grad_c0`` (1, N, H).
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> lstm = nn.LSTM(input_size=3, hidden_size=5)
+    >>> out, (h_n, c_n) = lstm(np.zeros((2, 7, 3)))            # 2 sequences of 7 steps
+    >>> out.shape, h_n.shape, c_n.shape
+    ((2, 7, 5), (1, 2, 5), (1, 2, 5))
+    >>> lstm.backward(np.ones((2, 7, 5))).shape                 # backpropagation through time
+    (2, 7, 3)
+    >>> [name for name, _ in lstm.named_parameters()]           # torch.nn.LSTM's names
+    ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     """
 
     _gates = 4
 
     def forward(self, x, hx=None):
-        h0, c0 = (None, None) if hx is None else _pair(self, hx, "hx", "(h0, c0)")
+        h0, c0 = (None, None) if hx is None else _state_pair(self, hx, "hx", "(h0, c0)")
         h, c = self._check_sequence(x, h0, "h0"), self._check_sequence(x, c0, "c0")
         _, w_hh, _, b_hh = self._weights()
         xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 4H): all input products in one matrix product
-        gates = np.empty_like(xw)  # one buffer for all steps (see _STEP_BUFFERS)
         self._x, self._hs, self._caches = x, [h], []
         for t in range(x.shape[1]):
-            h, c, cache = lstm_cell_forward(xw[t], h, c, w_hh.data, _data(b_hh), out=gates[t])
+            h, c, cache = lstm_cell_forward(xw[t], h, c, w_hh.data, _data(b_hh))
             self._hs.append(h)
             self._caches.append(cache)
-        return np.stack(self._hs[1:], axis=1), (h[None], c[None])
+        return self.xp.stack(self._hs[1:], axis=1), (h[None], c[None])
 
     def backward(self, d_out, d_state=None):
-        """d_out: (N, T, H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (1, N, H)."""
-        d_h_n, d_c_n = (None, None) if d_state is None else _pair(self, d_state, "d_state", "(d_h_n, d_c_n)")
+        """d_out: (N, T, H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (1, N, H).
+
+        Backpropagation through time with ``lstm_cell_backward`` at each step, latest first; the
+        cell state's gradient flows back through dc = dc_total * f alone (notebook 16, section 1).
+        """
+        d_h_n, d_c_n = (None, None) if d_state is None else _state_pair(self, d_state, "d_state", "(d_h_n, d_c_n)")
         N, T, H, (dh, dc) = self._start_backward(d_out, d_h_n=d_h_n, d_c_n=d_c_n)
-        da = np.empty((T, N, 4 * H), dtype=d_out.dtype)
+        da = [None] * T
         for t in reversed(range(T)):
-            _, dh, dc = lstm_cell_backward(dh + d_out[:, t], dc, self._caches[t], self.weight_hh_l0.data, out=da[t])
+            da[t], dh, dc = lstm_cell_backward(dh + d_out[:, t], dc, self._caches[t], self.weight_hh_l0.data)
         self.grad_h0, self.grad_c0 = dh[None], dc[None]
-        return self._accumulate_sequence(da)
+        return self._accumulate_sequence(self.xp.stack(da))
 
 
 class GRU(_Layer):
@@ -412,26 +435,29 @@ class GRU(_Layer):
         h = self._check_sequence(x, h0)
         _, w_hh, _, b_hh = self._weights()
         xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 3H): all input products in one matrix product
-        hw = np.empty_like(xw)  # one buffer for all steps (see _STEP_BUFFERS)
         self._x, self._hs, self._caches = x, [h], []
         for t in range(x.shape[1]):
-            h, cache = gru_cell_forward(xw[t], h, w_hh.data, _data(b_hh), out=hw[t])
+            h, cache = gru_cell_forward(xw[t], h, w_hh.data, _data(b_hh))
             self._hs.append(h)
             self._caches.append(cache)
-        return np.stack(self._hs[1:], axis=1), h[None]
+        return self.xp.stack(self._hs[1:], axis=1), h[None]
 
     def backward(self, d_out, d_h_n=None):
-        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H)."""
+        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H).
+
+        Backpropagation through time with ``gru_cell_backward`` at each step, latest first
+        (notebook 16, section 2).
+        """
         N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
-        d_xw = np.empty((T, N, 3 * H), dtype=d_out.dtype)
-        d_hw = np.empty((T, N, 3 * H), dtype=d_out.dtype)
+        d_xw, d_hw = [None] * T, [None] * T
         for t in reversed(range(T)):
-            *_, dh = gru_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data, out=(d_xw[t], d_hw[t]))
+            d_xw[t], d_hw[t], dh = gru_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data)
         self.grad_h0 = dh[None]
-        return self._accumulate_sequence(d_xw, d_hw)
+        return self._accumulate_sequence(self.xp.stack(d_xw), self.xp.stack(d_hw))
 
 
-def _pair(who, pair, name, layout):
+def _state_pair(who, pair, name, layout):
+    """``pair`` (e.g. ``hx = (h, c)``) unpacked, or a TypeError naming the layout expected."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise TypeError(f"{describe(who)} expects {name} as a pair {layout}, got {type(pair).__name__}")
     return pair
@@ -444,32 +470,38 @@ class Embedding(Module):
     ``weight`` (num_embeddings, embedding_dim) starts N(0, 1) as in torch.nn.Embedding.
     ``backward(dy)`` adds each row of dy into the weight row it was read from (rows read several
     times add up) and returns None: integer ids have no gradient.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> emb = nn.Embedding(10, 4)
+    >>> emb(np.array([[1, 2, 1]])).shape
+    (1, 3, 4)
+    >>> emb.backward(np.ones((1, 3, 4)))
+    >>> emb.weight.grad[1]                  # id 1 was read twice: its two gradients add up
+    array([2., 2., 2., 2.])
     """
 
     def __init__(self, num_embeddings, embedding_dim, device=None, dtype=None):
-        dtype = resolve_dtype(dtype, device)
+        dtype, device = self.xp.resolve_dtype(dtype, device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(normal(0.0, 1.0, (num_embeddings, embedding_dim)).astype(dtype))
+        values = normal(0.0, 1.0, (num_embeddings, embedding_dim))
+        self.weight = Parameter(self.xp.asarray(values, dtype=dtype, device=device))
 
     def forward(self, ids):
-        if not isinstance(ids, np.ndarray):
-            raise TypeError(f"{describe(self)} expects a NumPy array of integer ids, got {type(ids).__module__}.{type(ids).__name__}")
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(f"{describe(self)} expects integer ids, got dtype {ids.dtype}; convert with ids.astype(np.int64)")
-        if ids.size:
+        self.xp.check_ids(self, ids, self.weight.data.device)
+        if math.prod(ids.shape):
             bad = ids[(ids < 0) | (ids >= self.num_embeddings)]
-            if bad.size:
+            if bad.shape[0]:
                 raise ValueError(
-                    f"{describe(self)} got id {bad.flat[0]} out of range: ids must lie in [0, {self.num_embeddings}) "
-                    f"(num_embeddings={self.num_embeddings})"
+                    f"{describe(self)} got id {int(bad.reshape(-1)[0])} out of range: ids must lie in "
+                    f"[0, {self.num_embeddings}) (num_embeddings={self.num_embeddings})"
                 )
         self._ids = ids
         return self.weight.data[ids]
 
     def backward(self, dy):
         """dy: (*, embedding_dim) -> None; d weight[k] = sum of dy over the positions where ids == k."""
-        grad = np.zeros_like(self.weight.data)
-        np.add.at(grad, self._ids.reshape(-1), dy.reshape(-1, self.embedding_dim))
+        grad = self.xp.zeros_like(self.weight.data)
+        self.xp.add_at(grad, self._ids.reshape(-1), dy.reshape(-1, self.embedding_dim))
         self.weight.accumulate(grad)
         return None
 

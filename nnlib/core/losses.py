@@ -1,17 +1,19 @@
-"""Loss functions and weight penalties, NumPy reference.
+"""Loss functions and weight penalties.
 
-A loss is a module with ``loss = criterion(pred, target)`` (a scalar) and ``dpred = criterion.backward()``
-(d loss / d pred, from what forward cached). ``reduction='mean'`` (default) averages over the elements
-(over the targets' weights for CrossEntropyLoss/NLLLoss with ``weight``), ``'sum'`` adds them up, as torch.nn.
+A loss is a module with ``loss = criterion(pred, target)`` (a scalar: a NumPy float or a 0-d tensor
+built from differentiable ops, so ``torch.autograd`` can check ``backward``) and
+``dpred = criterion.backward()`` (d loss / d pred, from what forward cached). ``reduction='mean'``
+(default) averages over the elements (over the targets' weights for CrossEntropyLoss/NLLLoss with
+``weight``), ``'sum'`` adds them up, as torch.nn. Notebook 03 derives each gradient.
 """
+import math
 import numbers
 
-import numpy as np
-
+from nnlib._base import BaseModule as Module
 from nnlib._base import Parameter
 from nnlib._checks import check_same_shape, describe
-from nnlib.numpy.activations import log_softmax, sigmoid
-from nnlib.numpy.module import Module, check_array
+from nnlib.core.activations import log_softmax
+from nnlib.core.namespace import array_namespace
 
 __all__ = [
     "MSELoss",
@@ -34,8 +36,8 @@ class _Loss(Module):
         self.reduction = reduction
 
     def _check_input(self, pred):
-        check_array(self, pred, name="input (prediction)")
-        if np.isnan(pred).any():
+        self.xp.check_array(self, pred, name="input (prediction)")
+        if self.xp.isnan(pred).any():
             raise ValueError(
                 f"{describe(self)} got NaN in its input (prediction); the model upstream already produced "
                 f"NaN (a too large learning rate or an overflow is the usual cause)"
@@ -45,13 +47,13 @@ class _Loss(Module):
         """Element-wise losses: a floating target of the prediction's shape, returned in the prediction's dtype
         (so that the gradient has the dtype of the model that made the prediction)."""
         self._check_input(pred)
-        check_array(self, target, name="target")
+        self.xp.check_array(self, target, device=pred.device, name="target")
         check_same_shape(self, pred, target, ("input (prediction)", "target"))
-        return target.astype(pred.dtype, copy=False)
+        return self.xp.astype(target, pred.dtype)
 
     def _reduce(self, losses):
         """Sum of the element losses, divided by their count for 'mean'; caches that divisor for backward."""
-        self._scale = 1.0 if self.reduction == "sum" else 1.0 / losses.size
+        self._scale = 1.0 if self.reduction == "sum" else 1.0 / math.prod(losses.shape)
         return losses.sum() * self._scale
 
     def extra_repr(self):
@@ -59,7 +61,15 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """MSELoss: mean((pred - target)^2).  pred, target: (*) -> scalar."""
+    """MSELoss: mean((pred - target)^2).  pred, target: (*) -> scalar.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> loss_fn = nn.MSELoss()
+    >>> float(loss_fn(np.array([1.0, 2.0]), np.array([0.0, 0.0])))     # (1 + 4) / 2
+    2.5
+    >>> loss_fn.backward()                                             # 2 (pred - target) / n
+    array([1., 2.])
+    """
 
     def forward(self, pred, target):
         target = self._check_pair(pred, target)
@@ -67,7 +77,7 @@ class MSELoss(_Loss):
         return self._reduce(self._diff**2)
 
     def backward(self, grad=1.0):
-        """dpred = 2 (pred - target) / n (no / n for 'sum'), times ``grad``."""
+        """dpred = 2 (pred - target) / n (no / n for 'sum'), times ``grad``. Notebook 03, section 1."""
         return grad * 2 * self._diff * self._scale
 
 
@@ -77,11 +87,11 @@ class L1Loss(_Loss):
     def forward(self, pred, target):
         target = self._check_pair(pred, target)
         self._diff = pred - target
-        return self._reduce(np.abs(self._diff))
+        return self._reduce(self.xp.abs(self._diff))
 
     def backward(self, grad=1.0):
-        """dpred = sign(pred - target) / n (0 where they are equal, as torch)."""
-        return grad * np.sign(self._diff) * self._scale
+        """dpred = sign(pred - target) / n (0 where they are equal, as torch). Notebook 03, section 1."""
+        return grad * self.xp.sign(self._diff) * self._scale
 
 
 class BCELoss(_Loss):
@@ -91,22 +101,24 @@ class BCELoss(_Loss):
     """
 
     def forward(self, pred, target):
+        xp = self.xp
         target = self._check_pair(pred, target)
-        if pred.size and (pred.min() < 0 or pred.max() > 1):
+        if math.prod(pred.shape) and (pred.min() < 0 or pred.max() > 1):
             raise ValueError(
                 f"{describe(self)} expects probabilities in [0, 1] as input (apply Sigmoid first, or use "
                 f"BCEWithLogitsLoss on the logits), got values in [{pred.min():.4g}, {pred.max():.4g}]"
             )
         self._p, self._t = pred, target
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-            log_p = np.maximum(np.log(pred), -100)
-            log_1mp = np.maximum(np.log(1 - pred), -100)
+        with xp.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            log_p = xp.log(pred).clip(min=-100)
+            log_1mp = xp.log(1 - pred).clip(min=-100)
         return self._reduce(-(target * log_p + (1 - target) * log_1mp))
 
     def backward(self, grad=1.0):
-        """dpred = (p - t) / (p (1 - p)) / n; torch bounds the denominator below by 1e-12, and so do we."""
+        """dpred = (p - t) / (p (1 - p)) / n; torch bounds the denominator below by 1e-12, and so do we.
+        Notebook 03, section 2."""
         p, t = self._p, self._t
-        return grad * (p - t) / np.maximum(p * (1 - p), 1e-12) * self._scale
+        return grad * (p - t) / (p * (1 - p)).clip(min=1e-12) * self._scale
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -119,20 +131,24 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, reduction="mean", pos_weight=None):
         super().__init__(reduction)
-        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        self.pos_weight = None if pos_weight is None else self.xp.float_buffer(pos_weight)
         if self.pos_weight is not None:
             self._buffers = ("pos_weight",)  # torch keeps pos_weight in the state dict
 
     def forward(self, x, target):
+        xp = self.xp
         target = self._check_pair(x, target)
         self._x, self._t = x, target
-        self._w = 1.0 if self.pos_weight is None else 1 + (self.pos_weight.astype(x.dtype) - 1) * target
-        softplus_neg_x = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # log(1 + exp(-x)), stably
+        if self.pos_weight is None:
+            self._w = 1.0
+        else:
+            self._w = 1 + (xp.asarray(self.pos_weight, dtype=x.dtype, device=x.device) - 1) * target
+        softplus_neg_x = xp.log1p(xp.exp(-xp.abs(x))) + (-x).clip(min=0)  # log(1 + exp(-x)), stably
         return self._reduce((1 - target) * x + self._w * softplus_neg_x)
 
     def backward(self, grad=1.0):
-        """dx = (1 - t) - w (1 - sigmoid(x)), / n; without pos_weight: sigmoid(x) - t."""
-        return grad * ((1 - self._t) - self._w * sigmoid(-self._x)) * self._scale
+        """dx = (1 - t) - w (1 - sigmoid(x)), / n; without pos_weight: sigmoid(x) - t. Notebook 03, section 2."""
+        return grad * ((1 - self._t) - self._w * self.xp.sigmoid(-self._x)) * self._scale
 
 
 class NLLLoss(_Loss):
@@ -142,54 +158,59 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
-        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+        self.weight = None if weight is None else self.xp.float_buffer(weight)
         if self.weight is not None:
             if self.weight.ndim != 1:
                 raise ValueError(
-                    f"{type(self).__name__}: weight must be 1-D (one per class), got shape {self.weight.shape}"
+                    f"{type(self).__name__}: weight must be 1-D (one per class), got shape {tuple(self.weight.shape)}"
                 )
             self._buffers = ("weight",)  # torch keeps the class weights in the state dict
 
     def _check_classes(self, pred, target):
+        xp = self.xp
         self._check_input(pred)
         if pred.ndim != 2:
             raise ValueError(
                 f"{describe(self)} expects input of shape (N, C) (one row of class scores per example), "
-                f"got shape {pred.shape}"
+                f"got shape {tuple(pred.shape)}"
             )
         n, c = pred.shape
-        if not isinstance(target, np.ndarray) or not np.issubdtype(target.dtype, np.integer):
-            got = target.dtype if isinstance(target, np.ndarray) else type(target).__name__
+        if not xp.is_array(target) or not xp.is_integer(target):
+            got = target.dtype if xp.is_array(target) else type(target).__name__
             raise TypeError(f"{describe(self)} expects integer class indices as target, got {got}")
-        if target.shape != (n,):
+        if target.device != pred.device:
+            raise ValueError(f"{describe(self)} got input on {pred.device} and target on {target.device}")
+        if tuple(target.shape) != (n,):
             raise ValueError(
                 f"{describe(self)} expects target of shape ({n},) (one class per row of the input of shape "
-                f"{pred.shape}), got target of shape {target.shape}"
+                f"{tuple(pred.shape)}), got target of shape {tuple(target.shape)}"
             )
         bad = target[(target < 0) | (target >= c)]
-        if bad.size:
+        if bad.shape[0]:
             raise ValueError(
-                f"{describe(self)}: target {bad[0]} is out of bounds: classes must lie in [0, {c}) for C = {c}"
+                f"{describe(self)}: target {int(bad[0])} is out of bounds: classes must lie in [0, {c}) for C = {c}"
             )
-        if self.weight is not None and self.weight.shape != (c,):
-            raise ValueError(f"{describe(self)} has {self.weight.size} class weights, got input with C = {c} classes")
+        if self.weight is not None and tuple(self.weight.shape) != (c,):
+            raise ValueError(f"{describe(self)} has {self.weight.shape[0]} class weights, got input with C = {c} classes")
 
     def _weighted_pick(self, logp, target):
         """-sum_i w_i logp[i, t_i] reduced; caches w_i * scale (w_i = weight[t_i], or 1), what backward needs."""
-        n = len(target)
+        xp = self.xp
+        n, target = target.shape[0], xp.astype(target, xp.int64)  # indexing wants int64
         if self.weight is None:
-            w = np.ones(n, dtype=logp.dtype)
+            w = xp.ones(n, dtype=logp.dtype, device=logp.device)
         else:
-            w = self.weight.astype(logp.dtype)[target]
+            w = xp.asarray(self.weight, dtype=logp.dtype, device=logp.device)[target]
         # torch's weighted mean divides by the total weight of the targets, not by N
         scale = 1.0 if self.reduction == "sum" else 1.0 / w.sum()
         self._target, self._w_scaled = target, w * scale
-        return -(w * logp[np.arange(n), target]).sum() * scale
+        return -(w * logp[xp.arange(n, device=logp.device), target]).sum() * scale
 
     def _one_hot_weights(self, shape):
         """The (N, C) array with w_i * scale at [i, t_i] and zeros elsewhere."""
-        out = np.zeros(shape, dtype=self._w_scaled.dtype)
-        out[np.arange(shape[0]), self._target] = self._w_scaled
+        xp, w = self.xp, self._w_scaled
+        out = xp.zeros(shape, dtype=w.dtype, device=w.device)
+        out[xp.arange(shape[0], device=w.device), self._target] = w
         return out
 
     def forward(self, logp, target):
@@ -198,7 +219,7 @@ class NLLLoss(_Loss):
         return self._weighted_pick(logp, target)
 
     def backward(self, grad=1.0):
-        """dlogp[i, t_i] = -w[t_i] / sum_j w[t_j] (-1 / N unweighted), zero elsewhere."""
+        """dlogp[i, t_i] = -w[t_i] / sum_j w[t_j] (-1 / N unweighted), zero elsewhere. Notebook 03, section 3."""
         return -grad * self._one_hot_weights(self._shape)
 
 
@@ -206,16 +227,26 @@ class CrossEntropyLoss(NLLLoss):
     """CrossEntropyLoss: NLLLoss(log_softmax(z), t) from the logits z.  z: (N, C), target: (N,) integers -> scalar.
 
     The log-softmax subtracts each row's max first, so logits of +-1e4 give no NaN or inf.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> loss_fn = nn.CrossEntropyLoss()
+    >>> z = np.array([[0.0, 0.0], [0.0, np.log(3.0)]])     # softmax rows: (1/2, 1/2) and (1/4, 3/4)
+    >>> round(float(loss_fn(z, np.array([0, 1]))), 6)       # (-log(1/2) - log(3/4)) / 2
+    0.490415
+    >>> loss_fn.backward()                                   # (softmax - onehot) / N
+    array([[-0.25 ,  0.25 ],
+           [ 0.125, -0.125]])
     """
 
     def forward(self, z, target):
         self._check_classes(z, target)
         logp = log_softmax(z, dim=1)
-        self._softmax = np.exp(logp)
+        self._softmax = self.xp.exp(logp)
         return self._weighted_pick(logp, target)
 
     def backward(self, grad=1.0):
-        """dz_i = w[t_i] / sum_j w[t_j] * (softmax(z_i) - onehot(t_i)): (softmax - onehot) / N unweighted."""
+        """dz_i = w[t_i] / sum_j w[t_j] * (softmax(z_i) - onehot(t_i)): (softmax - onehot) / N unweighted.
+        Notebook 03, section 3."""
         w = self._one_hot_weights(self._softmax.shape)
         return grad * (w.sum(axis=1, keepdims=True) * self._softmax - w)
 
@@ -236,13 +267,14 @@ def l1_penalty(parameters, strength):
     Call it after ``loss.backward``/``model.backward`` and before ``optimizer.step()``; add the returned
     value to the loss you report. Usually applied to weights only, e.g.
     ``[m.weight for m in model.modules() if isinstance(m, nn.Linear)]``, not to biases.
-    Returns the penalty as a float.
+    Returns the penalty: a float (NumPy) or a 0-d tensor (torch). Notebook 10, section 3.
     """
     parameters = _check_penalty("l1_penalty", parameters, strength)
     total = 0.0
     for p in parameters:
-        total += strength * np.abs(p.data).sum()
-        p.accumulate(strength * np.sign(p.data))
+        xp = array_namespace(p.data)
+        total = total + strength * xp.abs(p.data).sum()
+        p.accumulate(strength * xp.sign(p.data))
     return total
 
 
@@ -252,11 +284,11 @@ def l2_penalty(parameters, strength):
     Call it after ``loss.backward``/``model.backward`` and before ``optimizer.step()``; add the returned
     value to the loss you report. Usually applied to weights only (not biases). Note the factor: SGD's
     ``weight_decay=wd`` adds wd * w to the gradient, the same as ``l2_penalty`` with strength wd / 2.
-    Returns the penalty as a float.
+    Returns the penalty: a float (NumPy) or a 0-d tensor (torch). Notebook 10, section 3.
     """
     parameters = _check_penalty("l2_penalty", parameters, strength)
     total = 0.0
     for p in parameters:
-        total += strength * (p.data**2).sum()
+        total = total + strength * (p.data**2).sum()
         p.accumulate(2 * strength * p.data)
     return total

@@ -1,4 +1,4 @@
-"""Convolution and pooling, torch twin: the same equations as nnlib.numpy.conv, with torch ops.
+"""Convolution and pooling: im2col, one matrix product, col2im.
 
 :func:`im2col` lays every patch the kernel sees out as a column (the layout of
 ``torch.nn.functional.unfold``), so a convolution becomes one matrix product per sample and
@@ -6,17 +6,18 @@ pooling a max or mean over each column. Backward passes send the columns' gradie
 :func:`col2im` (``torch.nn.functional.fold``), which adds each patch onto the pixels it came
 from, so overlapping windows sum their contributions. The naive loop versions beside them
 (``*_naive``) are the definitions the notebook starts from; the tests hold the two equal.
-The forwards use differentiable ops only (no ``torch.nn.functional.conv2d``: the point is the
-manual math), so autograd can check the manual backwards.
+Notebook 12 derives the equations (section 7, "The backward pass"; pooling in section 6).
+
+The forwards use differentiable operations only (no ``torch.nn.functional.conv2d``: the point is
+the manual math), so ``torch.autograd`` can check the manual backwards.
 """
 import math
 from numbers import Integral
 
-import torch
-import torch.nn.functional as F
-
+from nnlib._base import BaseModule as Module
+from nnlib._base import Parameter
 from nnlib._checks import check_ndim, check_size, describe
-from nnlib.torch.module import Module, Parameter, check_array, resolve_dtype
+from nnlib.core.namespace import array_namespace, manual_backward
 from nnlib.random import uniform
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 
 
 # --- shared helpers ------------------------------------------------------------------------
-def _pair(who, value, name, minimum):
+def _int_pair(who, value, name, minimum):
     """``value`` as a pair of ints ``(h, w)``, each at least ``minimum`` (torch accepts an int or a pair)."""
     pair = (value, value) if isinstance(value, Integral) else tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(pair) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in pair):
@@ -62,14 +63,14 @@ def im2col(x, kernel_size, stride=1, padding=0, fill=0.0):
     x: (N, C, H, W) -> cols: (N, C*kH*kW, H_out*W_out), with
     cols[n, (c, a, b), (i, j)] = x_pad[n, c, i*sH + a, j*sW + b]; the padding holds ``fill``.
     """
-    (kh, kw), (sh, sw) = _pair("im2col", kernel_size, "kernel_size", 1), _pair("im2col", stride, "stride", 1)
-    ph, pw = _pair("im2col", padding, "padding", 0)
+    (kh, kw), (sh, sw) = _int_pair("im2col", kernel_size, "kernel_size", 1), _int_pair("im2col", stride, "stride", 1)
+    ph, pw = _int_pair("im2col", padding, "padding", 0)
+    xp = array_namespace(x)
     n, c = x.shape[:2]
-    xp = F.pad(x, (pw, pw, ph, ph), value=fill)
     # a strided view (no copy): windows[n, c, i, j] is the (kH, kW) patch under output pixel (i, j)
-    windows = xp.unfold(2, kh, sh).unfold(3, kw, sw)
+    windows = xp.windows2d(xp.pad2d(x, (ph, pw), fill), (kh, kw), (sh, sw))
     # the one copy: kernel offsets (a, b) before output pixels (i, j), as unfold orders them
-    return windows.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
+    return xp.permute_dims(windows, (0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, -1)
 
 
 def col2im(cols, output_size, kernel_size, stride=1, padding=0):
@@ -78,16 +79,16 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0):
     cols: (N, C*kH*kW, H_out*W_out) -> x: (N, C, H, W), output_size = (H, W). One strided slice-add per
     kernel offset (kH * kW of them); where windows overlap their contributions sum, as the chain rule requires.
     """
-    (h, w), (kh, kw) = _pair("col2im", output_size, "output_size", 1), _pair("col2im", kernel_size, "kernel_size", 1)
-    (sh, sw), (ph, pw) = _pair("col2im", stride, "stride", 1), _pair("col2im", padding, "padding", 0)
+    (h, w), (kh, kw) = _int_pair("col2im", output_size, "output_size", 1), _int_pair("col2im", kernel_size, "kernel_size", 1)
+    (sh, sw), (ph, pw) = _int_pair("col2im", stride, "stride", 1), _int_pair("col2im", padding, "padding", 0)
     h_out, w_out = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     n, c = cols.shape[0], cols.shape[1] // (kh * kw)
     patches = cols.reshape(n, c, kh, kw, h_out, w_out)
-    xp = torch.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype, device=cols.device)
+    x_pad = array_namespace(cols).zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype, device=cols.device)
     for a in range(kh):
         for b in range(kw):
-            xp[:, :, a : a + sh * h_out : sh, b : b + sw * w_out : sw] += patches[:, :, a, b]
-    return xp[:, :, ph : ph + h, pw : pw + w]
+            x_pad[:, :, a : a + sh * h_out : sh, b : b + sw * w_out : sw] += patches[:, :, a, b]
+    return x_pad[:, :, ph : ph + h, pw : pw + w]
 
 
 # --- convolution: vectorized ---------------------------------------------------------------
@@ -99,30 +100,30 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, cols=None):
     ``cols``: im2col(x) if the caller already has it. (Strictly a cross-correlation, as in every
     deep-learning library.)
     """
-    (sh, sw), (ph, pw) = _pair("conv2d", stride, "stride", 1), _pair("conv2d", padding, "padding", 0)
+    (sh, sw), (ph, pw) = _int_pair("conv2d", stride, "stride", 1), _int_pair("conv2d", padding, "padding", 0)
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     if cols is None:
         cols = im2col(x, (kh, kw), (sh, sw), (ph, pw))  # (N, C_in*kH*kW, H_out*W_out)
     y = weight.reshape(c_out, -1) @ cols  # (N, C_out, H_out*W_out)
     if bias is not None:
-        y = y + bias[:, None]
+        y += bias[:, None]  # in place: y is large, and autograd needs only cols and W from the product
     return y.reshape(n, c_out, (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
 
 
-@torch.no_grad()
+@manual_backward
 def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
     """Gradients of conv2d_forward.  dy: (N, C_out, H_out, W_out) -> (dx, dweight, dbias).
 
     dW = sum_n dy[n] @ cols[n]^T;  dbias[o] = sum_{n, i, j} dy[n, o, i, j];  dx = col2im(W^T @ dy[n]).
-    ``cols``: im2col(x) if the forward kept it (saves recomputing it).
+    ``cols``: im2col(x) if the forward kept it (saves recomputing it). Notebook 12, section 7.
     """
     c_out = weight.shape[0]
     if cols is None:
         cols = im2col(x, weight.shape[2:], stride, padding)
     dy2 = dy.reshape(dy.shape[0], c_out, -1)  # (N, C_out, H_out*W_out)
-    dweight = (dy2 @ cols.transpose(1, 2)).sum(dim=0).reshape(weight.shape)
-    dbias = dy2.sum(dim=(0, 2))
+    dweight = (dy2 @ cols.swapaxes(1, 2)).sum(axis=0).reshape(weight.shape)
+    dbias = dy2.sum(axis=(0, 2))
     dcols = weight.reshape(c_out, -1).T @ dy2  # (N, C_in*kH*kW, H_out*W_out)
     return col2im(dcols, x.shape[2:], weight.shape[2:], stride, padding), dweight, dbias
 
@@ -130,74 +131,77 @@ def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
 # --- convolution: the naive loops the vectorized version must equal -------------------------
 def conv2d_forward_naive(x, weight, bias=None, stride=1, padding=0):
     """conv2d_forward with explicit loops over samples, output channels and output pixels (slow, plain)."""
-    (sh, sw), (ph, pw) = _pair("conv2d", stride, "stride", 1), _pair("conv2d", padding, "padding", 0)
+    (sh, sw), (ph, pw) = _int_pair("conv2d", stride, "stride", 1), _int_pair("conv2d", padding, "padding", 0)
+    xp = array_namespace(x)
     n_samples, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
-    xp = F.pad(x, (pw, pw, ph, ph))
+    x_pad = xp.pad2d(x, (ph, pw))
     h_out, w_out = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    y = torch.zeros((n_samples, c_out, h_out, w_out), dtype=x.dtype, device=x.device)
+    y = xp.zeros((n_samples, c_out, h_out, w_out), dtype=x.dtype, device=x.device)
     for n in range(n_samples):
         for o in range(c_out):
             for i in range(h_out):
                 for j in range(w_out):
-                    patch = xp[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw]  # (C_in, kH, kW)
-                    y[n, o, i, j] = torch.sum(patch * weight[o]) + (bias[o] if bias is not None else 0)
+                    patch = x_pad[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw]  # (C_in, kH, kW)
+                    y[n, o, i, j] = (patch * weight[o]).sum() + (bias[o] if bias is not None else 0)
     return y
 
 
-@torch.no_grad()
+@manual_backward
 def conv2d_backward_naive(dy, x, weight, stride=1, padding=0):
     """conv2d_backward with the same loops as the forward: each output pixel sends dy back to its patch."""
-    (sh, sw), (ph, pw) = _pair("conv2d", stride, "stride", 1), _pair("conv2d", padding, "padding", 0)
+    (sh, sw), (ph, pw) = _int_pair("conv2d", stride, "stride", 1), _int_pair("conv2d", padding, "padding", 0)
+    xp = array_namespace(x)
     n_samples, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
-    xp = F.pad(x, (pw, pw, ph, ph))
-    dxp, dweight = torch.zeros_like(xp), torch.zeros_like(weight)
+    x_pad = xp.pad2d(x, (ph, pw))
+    dx_pad, dweight = xp.zeros_like(x_pad), xp.zeros_like(weight)
     for n in range(n_samples):
         for o in range(c_out):
             for i in range(dy.shape[2]):
                 for j in range(dy.shape[3]):
                     rows, columns = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
-                    dweight[o] += dy[n, o, i, j] * xp[n, :, rows, columns]
-                    dxp[n, :, rows, columns] += dy[n, o, i, j] * weight[o]
-    return dxp[:, :, ph : ph + h, pw : pw + w], dweight, dy.sum(dim=(0, 2, 3))
+                    dweight[o] += dy[n, o, i, j] * x_pad[n, :, rows, columns]
+                    dx_pad[n, :, rows, columns] += dy[n, o, i, j] * weight[o]
+    return dx_pad[:, :, ph : ph + h, pw : pw + w], dweight, dy.sum(axis=(0, 2, 3))
 
 
 # --- max pooling: the naive loops ----------------------------------------------------------
 def max_pool2d_forward_naive(x, kernel_size, stride=None, padding=0):
     """y[n, c, i, j] = max of the window x_pad[n, c, i*sH : i*sH + kH, j*sW : j*sW + kW] (padding is -inf)."""
-    (kh, kw) = _pair("max_pool2d", kernel_size, "kernel_size", 1)
-    (sh, sw) = _pair("max_pool2d", kernel_size if stride is None else stride, "stride", 1)
-    (ph, pw) = _pair("max_pool2d", padding, "padding", 0)
+    (kh, kw) = _int_pair("max_pool2d", kernel_size, "kernel_size", 1)
+    (sh, sw) = _int_pair("max_pool2d", kernel_size if stride is None else stride, "stride", 1)
+    (ph, pw) = _int_pair("max_pool2d", padding, "padding", 0)
+    xp = array_namespace(x)
     n_samples, channels, h, w = x.shape
-    xp = F.pad(x, (pw, pw, ph, ph), value=-math.inf)
+    x_pad = xp.pad2d(x, (ph, pw), -math.inf)
     h_out, w_out = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    y = torch.zeros((n_samples, channels, h_out, w_out), dtype=x.dtype, device=x.device)
+    y = xp.zeros((n_samples, channels, h_out, w_out), dtype=x.dtype, device=x.device)
     for n in range(n_samples):
         for c in range(channels):
             for i in range(h_out):
                 for j in range(w_out):
-                    y[n, c, i, j] = xp[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw].max()
+                    y[n, c, i, j] = x_pad[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw].max()
     return y
 
 
-@torch.no_grad()
+@manual_backward
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
     """Each output sends its gradient to the first maximum of its window (row-major), as torch does."""
-    (kh, kw) = _pair("max_pool2d", kernel_size, "kernel_size", 1)
-    (sh, sw) = _pair("max_pool2d", kernel_size if stride is None else stride, "stride", 1)
-    (ph, pw) = _pair("max_pool2d", padding, "padding", 0)
+    (kh, kw) = _int_pair("max_pool2d", kernel_size, "kernel_size", 1)
+    (sh, sw) = _int_pair("max_pool2d", kernel_size if stride is None else stride, "stride", 1)
+    (ph, pw) = _int_pair("max_pool2d", padding, "padding", 0)
     _, _, h, w = x.shape
-    xp = F.pad(x, (pw, pw, ph, ph), value=-math.inf)
-    dxp = torch.zeros_like(xp)
+    x_pad = array_namespace(x).pad2d(x, (ph, pw), -math.inf)
+    dx_pad = array_namespace(x).zeros_like(x_pad)
     for n in range(dy.shape[0]):
         for c in range(dy.shape[1]):
             for i in range(dy.shape[2]):
                 for j in range(dy.shape[3]):
-                    window = xp[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
-                    a, b = divmod(int(torch.argmax(window)), kw)  # argmax: the first maximum, row-major
-                    dxp[n, c, i * sh + a, j * sw + b] += dy[n, c, i, j]
-    return dxp[:, :, ph : ph + h, pw : pw + w]
+                    window = x_pad[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
+                    a, b = divmod(int(window.argmax()), kw)  # argmax: the first maximum, row-major
+                    dx_pad[n, c, i * sh + a, j * sw + b] += dy[n, c, i, j]
+    return dx_pad[:, :, ph : ph + h, pw : pw + w]
 
 
 # --- layers --------------------------------------------------------------------------------
@@ -207,24 +211,32 @@ class Conv2d(Module):
 
     ``weight``: (out_channels, in_channels, kH, kW), ``bias``: (out_channels,), both drawn from
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kH * kW, as ``torch.nn.Conv2d`` does.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> conv = nn.Conv2d(1, 4, kernel_size=3, padding=1)
+    >>> x = np.ones((2, 1, 8, 8))
+    >>> conv(x).shape                          # padding 1 keeps 8 x 8
+    (2, 4, 8, 8)
+    >>> conv.backward(np.ones((2, 4, 8, 8))).shape, conv.weight.grad.shape
+    ((2, 1, 8, 8), (4, 1, 3, 3))
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, device=None, dtype=None):
-        dtype, device = resolve_dtype(dtype, device)
+        dtype, device = self.xp.resolve_dtype(dtype, device)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Conv2d expects {name} to be a positive int, got {value!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair("Conv2d", kernel_size, "kernel_size", 1)
-        self.stride = _pair("Conv2d", stride, "stride", 1)
-        self.padding = _pair("Conv2d", padding, "padding", 0)
+        self.kernel_size = _int_pair("Conv2d", kernel_size, "kernel_size", 1)
+        self.stride = _int_pair("Conv2d", stride, "stride", 1)
+        self.padding = _int_pair("Conv2d", padding, "padding", 0)
         bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        self.weight = Parameter(torch.as_tensor(uniform(-bound, bound, shape), dtype=dtype, device=device))
-        self.bias = Parameter(torch.as_tensor(uniform(-bound, bound, (self.out_channels,)), dtype=dtype, device=device)) if bias else None
+        new = lambda shape: Parameter(self.xp.asarray(uniform(-bound, bound, shape), dtype=dtype, device=device))
+        self.weight = new((self.out_channels, self.in_channels, *self.kernel_size))
+        self.bias = new((self.out_channels,)) if bias else None
 
     def forward(self, x):
-        check_array(self, x, self.weight.data.dtype, self.weight.data.device)
+        self.xp.check_array(self, x, self.weight.data.dtype, self.weight.data.device)
         check_ndim(self, x, 4, "(N, C_in, H, W)")
         check_size(self, x, 1, self.in_channels, "channels")
         _output_size(self, x.shape, self.kernel_size, self.stride, self.padding)
@@ -233,9 +245,12 @@ class Conv2d(Module):
         bias = self.bias.data if self.bias is not None else None
         return conv2d_forward(x, self.weight.data, bias, self.stride, self.padding, self._cols)
 
-    @torch.no_grad()
     def backward(self, dy):
-        """dy: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); adds dW and db (see conv2d_backward)."""
+        """dy: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); adds dW and db.
+
+        dW = sum_n dy[n] cols[n]^T,  db[o] = sum_{n, i, j} dy[n, o, i, j],  dx = col2im(W^T dy[n]):
+        each output pixel sends dy back through the weights onto the patch it saw (notebook 12, section 7).
+        """
         dx, dweight, dbias = conv2d_backward(dy, self._x, self.weight.data, self.stride, self.padding, self._cols)
         self.weight.accumulate(dweight)
         if self.bias is not None:
@@ -256,16 +271,16 @@ class _Pool2d(Module):
         name = type(self).__name__
         # kept as given, as torch keeps them (its repr shows kernel_size=2, not (2, 2))
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
-        self._k = _pair(name, kernel_size, "kernel_size", 1)
-        self._s = _pair(name, self.stride, "stride", 1)
-        self._p = _pair(name, padding, "padding", 0)
+        self._k = _int_pair(name, kernel_size, "kernel_size", 1)
+        self._s = _int_pair(name, self.stride, "stride", 1)
+        self._p = _int_pair(name, padding, "padding", 0)
         # torch's rule: padding at most half the kernel, so every window holds at least one real pixel
         if self._p[0] > self._k[0] // 2 or self._p[1] > self._k[1] // 2:
             raise ValueError(f"{name} expects padding at most half of kernel_size {self._k}, got padding {padding!r}")
 
     def _columns(self, x, fill):
         """x: (N, C, H, W) -> (N, C, kH*kW, H_out*W_out): each window as a column, padded with ``fill``."""
-        check_array(self, x)
+        self.xp.check_array(self, x)
         check_ndim(self, x, 4, "(N, C, H, W)")
         self._out = _output_size(self, x.shape, self._k, self._s, self._p)
         self._x_shape = x.shape
@@ -282,18 +297,27 @@ class _Pool2d(Module):
 class MaxPool2d(_Pool2d):
     """MaxPool2d: y[n, c, i, j] = max of x's (kH, kW) window at (i*sH, j*sW), padding -inf.
     x: (N, C, H, W) -> y: (N, C, H_out, W_out). The gradient goes to the window's first maximum (row-major), as torch's.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> pool = nn.MaxPool2d(2)
+    >>> x = np.array([[[[1.0, 2.0], [4.0, 3.0]]]])
+    >>> pool(x)
+    array([[[[4.]]]])
+    >>> pool.backward(np.ones((1, 1, 1, 1)))        # the gradient goes to the maximum only
+    array([[[[0., 0.],
+             [1., 0.]]]])
     """
 
     def forward(self, x):
         cols = self._columns(x, fill=-math.inf)
-        # max over dim 2 returns values and the first maximum's index (torch's argmax is slower on a middle dim)
-        y, self._argmax = cols.max(dim=2)  # (N, C, H_out*W_out)
+        # (N, C, H_out*W_out): each window's maximum and where it is (the first one, as torch picks)
+        y, self._argmax = self.xp.max_argmax(cols, axis=2)
         return y.reshape(*x.shape[:2], *self._out)
 
-    @torch.no_grad()
     def backward(self, dy):
-        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere."""
-        offsets = torch.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
+        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere
+        (the max is locally the identity of that one input). Notebook 12, section 6."""
+        offsets = self.xp.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
         dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, -1)
         return self._to_input(dcols)
 
@@ -304,11 +328,11 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x):
-        return self._columns(x, fill=0.0).mean(dim=2).reshape(*x.shape[:2], *self._out)
+        return self._columns(x, fill=0.0).mean(axis=2).reshape(*x.shape[:2], *self._out)
 
-    @torch.no_grad()
     def backward(self, dy):
-        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW)."""
+        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).
+        Notebook 12, section 6."""
         size = self._k[0] * self._k[1]
-        dcols = (dy.reshape(*dy.shape[:2], 1, -1) / size).expand(*dy.shape[:2], size, dy[0, 0].numel())
+        dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, -1) / size, (*dy.shape[:2], size, math.prod(dy.shape[2:])))
         return self._to_input(dcols)
