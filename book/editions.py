@@ -9,9 +9,10 @@ cells are marked to be collapsed; then Sphinx with MyST-NB and the Sphinx Book T
 site, with MathJax served from the site itself (see book/conf.py), so it reads with no network.
 
 Kernels run with ``NNLIB_WIDGETS=static``: a playground draws its figure instead of opening a
-live widget, which a static page could not run (and which can stall nbclient after the cell,
-jupyter/nbclient#312). ``tqdm`` progress bars still come as widgets; the book shows each one's
-final text instead (:func:`_static_progress_bars`).
+live widget, which a static page could only show by loading a widget manager from a CDN (and
+after which nbclient has been seen to stall until its timeout, jupyter/nbclient#312). ``tqdm``
+progress bars still come as widgets; the book shows each one's final text instead
+(:func:`_static_progress_bars`).
 """
 import argparse
 import copy
@@ -78,7 +79,7 @@ def _kernel_env():
 
 
 def execute(path, out_path, timeout=CELL_TIMEOUT):
-    """Run the notebook at ``path`` from a fresh kernel in notebooks/ and write it with its outputs.
+    """Run the notebook at ``path`` from a fresh kernel in its folder and write it, with its outputs, to ``out_path``.
 
     Raises ``nbclient.exceptions.CellExecutionError`` (naming the notebook and cell) if a cell fails.
     Returns (name, CPU seconds of the kernel, wall seconds).

@@ -91,8 +91,9 @@ def browser():
 
 def _figure(interact):
     """The src of the figure a playground's output area shows now ('' while there is none)."""
-    images = interact.locator(".jp-OutputArea img")
-    return images.first.get_attribute("src") if images.count() else ""
+    # One query in the page: the output is replaced while a redraw arrives.
+    return interact.evaluate("el => { const img = el.querySelector('.jp-OutputArea img');"
+                             " return img ? img.getAttribute('src') : ''; }")
 
 
 def _wait_redrawn(page, interact, before, what):
