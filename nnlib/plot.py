@@ -237,6 +237,25 @@ def _panels(fig):
             and (ax.axison or ax.has_data() or ax.texts)]
 
 
+def _suptitles(ax):
+    """The titles of the figure and sub-figures that hold ``ax``, outermost first."""
+    titles, holder = [], ax.get_figure(root=False)
+    while True:
+        if holder.get_suptitle().strip():
+            titles.insert(0, _plain(holder.get_suptitle()))
+        parent = holder.get_figure(root=False)
+        if parent is holder:
+            return titles
+        holder = parent
+
+
+def _titled(ax, panels):
+    """A panel has a title of its own, one of a (sub-)figure holding it, or is the twin
+    (``ax.twinx()``) of a panel that does: drawn in the same place, it shares that title."""
+    twins = [other for other in panels if other is not ax and other.get_position().bounds == ax.get_position().bounds]
+    return any(a.get_title().strip() or _suptitles(a) for a in [ax] + twins)
+
+
 def _shows_axis(ax, which):
     """True when the x or y axis of a panel is drawn with ticks, so it needs a label to be read."""
     if not ax.axison or ax.name == "polar":
@@ -268,6 +287,8 @@ def describe_figure(fig):
     title = _plain(fig.get_suptitle())
     if title:
         parts.append(f"{title}.")
+    for inner in dict.fromkeys(t for ax in panels for t in _suptitles(ax) if t != title):  # sub-figures'
+        parts.append(f"{inner}.")
     images = [ax for ax in panels if not ax.axison and ax.images]
     if images:
         names = [_plain(ax.get_title()) for ax in images if ax.get_title().strip()]
@@ -302,15 +323,15 @@ def describe_figure(fig):
 def figure_problems(fig):
     """What a reader needs and ``fig`` lacks: [] when it has a title and every drawn axis is labelled.
 
-    A title is the figure's suptitle or, without one, a title on every panel; a drawn axis (ticks
-    shown) needs a label of its own or on a panel that shares it. Colour bars and image grids with
-    the axes off need no axis labels.
+    A title is the figure's suptitle, or over each panel a title of its own or of the sub-figure
+    holding it (a ``twinx`` panel shares its host's); a drawn axis (ticks shown) needs a label of its
+    own or on a panel that shares it. Colour bars and image grids with the axes off need no axis
+    labels.
     """
     panels = _panels(fig)
     problems = []
-    has_suptitle = bool(fig.get_suptitle().strip())
-    untitled = [i + 1 for i, ax in enumerate(panels) if not ax.get_title().strip()]
-    if not has_suptitle and untitled:
+    untitled = [i + 1 for i, ax in enumerate(panels) if not _titled(ax, panels)]
+    if untitled:
         if len(untitled) == len(panels):
             problems.append("no title" if len(panels) == 1 else f"no title (no suptitle, and none of its {len(panels)} panels has one)")
         elif len(untitled) <= 6:

@@ -207,3 +207,23 @@ def test_describe_figure_reads_the_boxes_of_a_graph():
     ax.set_title("forward pass")
     assert plot.describe_figure(ax.figure) == "forward pass; labels: x, z = Wx."
     assert plot.figure_problems(ax.figure) == []
+
+
+def test_a_twin_axis_and_a_sub_figure_share_the_title_over_them():
+    fig, ax = plt.subplots()
+    ax.set(title="loss and accuracy", xlabel="epoch", ylabel="loss")
+    twin = ax.twinx()
+    twin.set_ylabel("accuracy")
+    assert plot.figure_problems(fig) == []
+    twin.set_ylabel("")
+    assert plot.figure_problems(fig) == ["panel 2: no y-axis label"]
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    left.subplots().set(title="curve", xlabel="x", ylabel="y")
+    for ax in right.subplots(1, 2):
+        ax.imshow(np.eye(2))
+        ax.set_axis_off()
+    assert plot.figure_problems(fig) == ["no suptitle, and panel(s) [2, 3] have no title"]
+    right.suptitle("two images")
+    assert plot.figure_problems(fig) == []
+    assert plot.describe_figure(fig) == "two images. 2 images. curve; x axis: x; y axis: y."
