@@ -7,6 +7,8 @@ Two backends with one API::
 
 and backend-free helpers beside them: ``nnlib.data``, ``nnlib.metrics``,
 ``nnlib.gradcheck``, ``nnlib.train``, ``nnlib.plot``, ``nnlib.widgets``.
+
+``nnlib.doctor()`` (or ``python -m nnlib doctor``) checks a machine for the course.
 """
 import sys as _sys
 
@@ -19,4 +21,13 @@ if "IPython" in _sys.modules and _sys.modules["IPython"].get_ipython() is not No
     _install()
 
 __version__ = "0.1.0"
-__all__ = ["manual_seed", "__version__"]
+__all__ = ["manual_seed", "doctor", "__version__"]
+
+
+def doctor(file=None):
+    """Check this machine for the course: versions, the device ``nnlib.torch`` uses and why, a NumPy parity
+    check on that device, its matmul speed, and what to do when a GPU is not used. Prints the report and
+    returns it (see :mod:`nnlib.diagnose`); ``python -m nnlib doctor`` does the same from a terminal."""
+    from nnlib.diagnose import doctor as run_doctor  # imported here: `import nnlib` stays free of torch
+
+    return run_doctor(file)

@@ -31,6 +31,7 @@ __all__ = [
     "CosineAnnealingLR",
     "LinearLR",
     "SequentialLR",
+    "OneCycleLR",
     "clip_grad_norm_",
 ]
 
@@ -408,6 +409,112 @@ class SequentialLR(LRScheduler):
             scheduler.last_epoch = -1
         scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
+
+class OneCycleLR(LRScheduler):
+    """OneCycleLR: one cycle up to ``max_lr`` and far down again (Smith & Topin, 2019; ``torch.optim.lr_scheduler.OneCycleLR``).
+
+    Stepped once per *batch* (not per epoch), for ``total_steps`` (or ``epochs * steps_per_epoch``)
+    steps. With n = total_steps, s = pct_start * n::
+
+        initial_lr = max_lr / div_factor,   min_lr = initial_lr / final_div_factor
+        step 0 .. s - 1:      lr anneals from initial_lr up to max_lr      (momentum: max -> base)
+        step s - 1 .. n - 1:  lr anneals from max_lr down to min_lr        (momentum: base -> max)
+
+    "anneal" is the half cosine ``end + (start - end) (1 + cos(pi p)) / 2`` (``anneal_strategy="cos"``)
+    or the straight line (``"linear"``), p the fraction of the phase done. ``three_phase=True`` goes
+    back down to initial_lr by step 2s - 2, then on to min_lr. With ``cycle_momentum`` (the default)
+    the momentum moves against the lr: SGD's and RMSprop's ``momentum``, Adam's ``beta1``; as in
+    torch, this turns momentum on (max_momentum) for an SGD created without it.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR expects an nnlib Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps} (OneCycleLR)")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not isinstance(epochs, int) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs} (OneCycleLR)")
+            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch} (OneCycleLR)")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch) (OneCycleLR)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start} (OneCycleLR)")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy} (OneCycleLR)")
+        self.anneal_strategy = anneal_strategy
+        # each phase: (last step of the phase, lr from, lr to, momentum from, momentum to), as torch's table
+        up = float(pct_start * self.total_steps) - 1
+        if three_phase:
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr",
+                             "base_momentum", "max_momentum"),
+                            (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        for group, top in zip(optimizer.param_groups, self._per_group("max_lr", max_lr)):
+            group["initial_lr"] = top / div_factor
+            group["max_lr"] = top
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled "
+                                 f"(OneCycleLR got {type(optimizer).__name__})")
+            self.use_beta1 = "betas" in optimizer.defaults
+            for group, high, low in zip(optimizer.param_groups, self._per_group("max_momentum", max_momentum),
+                                        self._per_group("base_momentum", base_momentum)):
+                self._set_momentum(group, high)
+                group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer)
+
+    def _per_group(self, name, value):
+        """One value per parameter group: a list/tuple of that length, or one number for all."""
+        n = len(self.optimizer.param_groups)
+        if isinstance(value, (list, tuple)):
+            if len(value) != n:
+                raise ValueError(f"expected {n} values for {name}, got {len(value)} (OneCycleLR)")
+            return list(value)
+        return [value] * n
+
+    def _set_momentum(self, group, momentum):
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list:
+        """The learning rates for step ``last_epoch`` (and, with cycle_momentum, set the momentum)."""
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps} "
+                             "(OneCycleLR)")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            begin = 0.0
+            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self._phases):
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - begin) / (end - begin)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                    break
+                begin = end
+        return lrs
 
 
 # --- gradient clipping -------------------------------------------------------------------------

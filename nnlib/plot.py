@@ -19,6 +19,7 @@ from nnlib._checks import to_numpy
 
 __all__ = [
     "plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
+    "draw_unrolled_rnn", "show_matrix",
     "COLORBLIND_COLORS", "use_style", "describe_figure", "figure_problems", "install_figure_alt_text",
 ]
 
@@ -221,6 +222,90 @@ def plot_graph(nodes, edges, ax=None, notes=None, node_color="#eef3fb", note_col
         x, y, _ = nodes[name]
         offset, align = (0.3, "bottom") if side == "above" else (-0.3, "top")
         ax.text(x, y + offset, text, ha="center", va=align, fontsize=8, color=note_color, zorder=2)
+    return ax
+
+
+def draw_unrolled_rnn(steps=4, outputs="all", chunk=None, gradients=False, ax=None):
+    """Draw a recurrent network unrolled over ``steps`` time steps with :func:`plot_graph`: one cell per
+    step, all sharing the same weights, each reading x_t and the previous hidden state (notebook 15,
+    sections 2, 3 and 6).
+
+    ``outputs``: ``"all"`` (many-to-many: a prediction at every step) or ``"last"`` (many-to-one: only
+    the last hidden state is read). ``chunk``: a dashed boundary every ``chunk`` steps, as in truncated
+    backpropagation through time (the state is carried across it, the gradient is not).
+    ``gradients``: the backward pass too, in red, right to left. Returns the Axes.
+    """
+    if outputs not in ("all", "last"):
+        raise ValueError(f"draw_unrolled_rnn: outputs must be 'all' or 'last', got {outputs!r}")
+    if steps < 1 or (chunk is not None and chunk < 1):
+        raise ValueError(f"draw_unrolled_rnn expects steps >= 1 and chunk >= 1, got steps={steps}, chunk={chunk}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * steps + 1.5, 3.2))
+    nodes, edges = {"h0": (0, 0, "$h_0$")}, []
+    for t in range(1, steps + 1):
+        nodes[f"x{t}"] = (t, -1.1, f"$x_{{{t}}}$")
+        nodes[f"cell{t}"] = (t, 0, "cell")
+        edges += [(f"x{t}", f"cell{t}"), ("h0" if t == 1 else f"cell{t - 1}", f"cell{t}", f"$h_{{{t - 1}}}$")]
+        if outputs == "all" or t == steps:
+            nodes[f"y{t}"] = (t, 1.1, f"$\\hat y_{{{t}}}$" if outputs == "all" else "$\\hat y$")
+            edges.append((f"cell{t}", f"y{t}"))
+    plot_graph(nodes, edges, ax=ax)
+    backward = dict(arrowstyle="-|>", color="tab:red", lw=1.2)
+    for t in range(1, steps + 1):
+        boundary = chunk is not None and t % chunk == 0 and t < steps
+        if gradients and t < steps and not boundary:  # dL/dh_t from step t + 1, under the forward arrow
+            ax.annotate("", (t + 0.3, -0.22), (t + 0.7, -0.22), arrowprops=backward)
+        if gradients and f"y{t}" in nodes:  # dL/dh_t from the prediction at t
+            ax.annotate("", (t - 0.15, 0.25), (t - 0.15, 0.85), arrowprops=backward)
+        if boundary:
+            ax.axvline(t + 0.5, color="gray", ls="--", lw=1)
+            ax.text(t + 0.5, -1.65, "state carried,\ngradient stops", ha="center", va="center", fontsize=8, color="gray")
+    ax.text(steps + 0.7, 1.7, "every cell: the same $W_{ih}, W_{hh}, b$", ha="right", fontsize=9, color="tab:blue")
+    if gradients:
+        ax.text(-0.7, 1.7, "red: the backward pass\n(gradients, right to left)", ha="left", va="center",
+                fontsize=8, color="tab:red")
+    ax.set_ylim(-2.0, 2.0)
+    kind = "many-to-many" if outputs == "all" else "many-to-one"
+    ax.set_title(f"an RNN unrolled over {steps} steps ({kind})" + (", truncated BPTT" if chunk else ""))
+    return ax
+
+
+def _text_colour(rgba):
+    """Black or white, whichever reads better on a cell of colour ``rgba``.
+
+    The relative luminance of sRGB (ITU-R BT.709 weights on the linearised channels, as WCAG
+    defines it) is below about 0.18 for the dark ends of a colour map; white text is the readable
+    one there, black text everywhere else.
+    """
+    rgb = np.asarray(rgba[:3], dtype=np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return "white" if luminance < 0.18 else "black"
+
+
+def show_matrix(values, ax=None, cmap="RdBu_r", vmin=None, vmax=None, fmt="{:g}", title=None, fontsize=9):
+    """Draw a 2-D array as coloured cells with each value written in its cell.
+
+    values: (H, W). vmin/vmax: the colour range (default: symmetric around 0, ``max |value|``, so
+    that 0 is the middle colour of a diverging map). The text of each cell is white on dark cells
+    and black on light ones, so every number stays readable. Returns the Axes (ticks off).
+    """
+    values = to_numpy(values)
+    if values.ndim != 2:
+        raise ValueError(f"show_matrix expects a 2-D array, got shape {values.shape}")
+    if vmin is None and vmax is None:
+        vmax = float(np.abs(values).max()) or 1.0
+        vmin = -vmax
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * values.shape[1] + 0.5, 0.6 * values.shape[0] + 0.5))
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                color=_text_colour(image.cmap(image.norm(v))))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
     return ax
 
 

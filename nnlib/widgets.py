@@ -209,10 +209,12 @@ def _activations():
         "relu": nn.ReLU,
         "leaky_relu": lambda: nn.LeakyReLU(0.1),
         "leaky_relu (0.01)": nn.LeakyReLU,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
     }
 
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu (0.01)")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu (0.01)", "gelu", "silu")
 
 
 def draw_activation(name="sigmoid", z_max=6.0, threshold=0.05):
@@ -279,9 +281,16 @@ def descend(grad, start, optimizer, steps):
     return np.array(path)
 
 
+# one colour, marker and line style per path, so that paths that overlap can still be told apart
+_PATH_STYLES = [("tab:blue", "o", "-"), ("tab:orange", "s", "--"), ("tab:green", "^", "-."),
+                ("tab:red", "D", ":"), ("tab:purple", "v", "-"), ("tab:brown", "P", "--")]
+
+
 def draw_descent(f, paths, xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), *, minimum=None, title=None, ax=None):
     """Contours of ``f(x, y)`` (vectorized) with one or more trajectories ``{label: (T, 2) array}``.
 
+    Each path gets its own colour, marker (about a dozen along it) and line style, and its end
+    point is drawn large; the start is a black dot. The legend sits below the axes, off the paths.
     Returns the figure (the one holding ``ax`` when given).
     """
     if ax is None:
@@ -291,17 +300,20 @@ def draw_descent(f, paths, xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), *, minimum=None, 
     gx, gy = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
     values = f(gx, gy)
     levels = np.quantile(values, np.linspace(0, 1, 40) ** 3)  # dense near the minimum, where the action is
-    ax.contour(gx, gy, values, levels=np.unique(levels), cmap="viridis", linewidths=0.7)
-    for label, path in paths.items():
+    ax.contour(gx, gy, values, levels=np.unique(levels), cmap="Greys", linewidths=0.6, alpha=0.6)
+    for k, (label, path) in enumerate(paths.items()):
         path = np.asarray(path)
-        ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1.2, label=f"{label} ({len(path) - 1} steps)")
+        color, marker, style = _PATH_STYLES[k % len(_PATH_STYLES)]
+        ax.plot(path[:, 0], path[:, 1], color=color, ls=style, lw=1.6, marker=marker, ms=5,
+                markevery=max(1, len(path) // 12), label=f"{label} ({len(path) - 1} steps)")
+        ax.plot(*path[-1], marker=marker, color=color, ms=10, mec="k", ls="none")
         ax.plot(*path[0], "ko", ms=5)
     if minimum is not None:
-        ax.plot(*minimum, "r*", ms=14, label="minimum")
+        ax.plot(*minimum, "*", color="gold", mec="k", ms=15, ls="none", label="minimum")
     ax.set(xlim=xlim, ylim=ylim, xlabel="$\\theta_1$", ylabel="$\\theta_2$")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

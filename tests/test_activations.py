@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 import nnlib.numpy as nnp
 import nnlib.torch as ntorch
 from nnlib.gradcheck import numerical_gradient as finite_differences
+from conftest import TEST_DEVICE
 from parity import assert_close, build_both, check_manual_backward_matches_autograd, check_parity, tensor
 
 BACKENDS = [nnp, ntorch]
@@ -21,6 +22,9 @@ ACTIVATIONS = [
     ("ReLU", lambda nn: nn.ReLU(), torch.nn.ReLU()),
     ("LeakyReLU", lambda nn: nn.LeakyReLU(), torch.nn.LeakyReLU()),
     ("LeakyReLU(0.2)", lambda nn: nn.LeakyReLU(negative_slope=0.2), torch.nn.LeakyReLU(negative_slope=0.2)),
+    ("GELU", lambda nn: nn.GELU(), torch.nn.GELU()),
+    ("GELU(tanh)", lambda nn: nn.GELU(approximate="tanh"), torch.nn.GELU(approximate="tanh")),
+    ("SiLU", lambda nn: nn.SiLU(), torch.nn.SiLU()),
     ("Softmax", lambda nn: nn.Softmax(), torch.nn.Softmax(dim=-1)),
     ("Softmax(dim=0)", lambda nn: nn.Softmax(dim=0), torch.nn.Softmax(dim=0)),
     ("LogSoftmax", lambda nn: nn.LogSoftmax(), torch.nn.LogSoftmax(dim=-1)),
@@ -136,3 +140,39 @@ def test_activation_rejects_integer_and_non_array_input(name, factory, ref):
         factory(ntorch)(np.zeros((2, 3)))
     with pytest.raises(TypeError, match="floating-point input"):
         factory(ntorch)(torch.arange(6).reshape(2, 3))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_is_x_times_the_normal_cdf_and_tends_to_relu(approximate):
+    import math
+
+    x = np.linspace(-8, 8, 33)
+    for nn in BACKENDS:
+        y = nn.GELU(approximate=approximate)(x if nn is nnp else tensor(x))
+        y = y if nn is nnp else y.cpu().numpy()
+        cdf = np.array([(1 + math.erf(v / math.sqrt(2))) / 2 for v in x])
+        np.testing.assert_allclose(y, x * cdf, atol=1e-3 if approximate == "tanh" else 1e-15)
+        np.testing.assert_allclose(y[np.abs(x) >= 6], np.maximum(x, 0)[np.abs(x) >= 6], atol=1e-7)
+
+
+def test_silu_is_x_times_sigmoid_and_its_minimum_is_near_minus_1_28():
+    x = np.linspace(-5, 5, 100001)
+    y = nnp.SiLU()(x)
+    np.testing.assert_allclose(y, x / (1 + np.exp(-x)), atol=1e-15)
+    assert abs(x[np.argmin(y)] + 1.2785) < 1e-3      # where x sigmoid(x) turns: 1 + x (1 - sigmoid(x)) = 0
+
+
+def test_gelu_rejects_an_unknown_approximation_and_shows_its_choice():
+    for nn in BACKENDS:
+        with pytest.raises(ValueError, match="GELU: approximate must be 'none' or 'tanh', got 'fast'"):
+            nn.GELU(approximate="fast")
+        assert repr(nn.GELU(approximate="tanh")) == repr(torch.nn.GELU(approximate="tanh"))
+        assert repr(nn.SiLU()) == repr(torch.nn.SiLU())
+
+
+def test_torch_gelu_keeps_float32_and_the_device():
+    x = torch.randn(4, 3, device=TEST_DEVICE)
+    for module in (ntorch.GELU(), ntorch.GELU(approximate="tanh"), ntorch.SiLU()):
+        y = module(x)
+        dx = module.backward(torch.ones_like(y))
+        assert y.dtype == dx.dtype == torch.float32 and y.device == dx.device == x.device

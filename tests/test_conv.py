@@ -1,4 +1,4 @@
-"""Conv2d, MaxPool2d and AvgPool2d in both backends: parity with torch.nn, finite differences,
+"""Conv2d, MaxPool2d, AvgPool2d and AdaptiveAvgPool2d in both backends: parity with torch.nn, finite differences,
 naive loops == vectorized code, manual backward == autograd, and clear errors."""
 import numpy as np
 import pytest
@@ -285,3 +285,61 @@ def test_invalid_hyperparameters_are_refused_as_torch_refuses_them(nn):
 def test_numpy_conv2d_refuses_a_dtype_other_than_its_parameters():
     with pytest.raises(TypeError, match=r"Conv2d\(1, 2.*dtype float64.*got float32"):
         nnp.Conv2d(1, 2, 3)(np.zeros((1, 1, 4, 4), dtype=np.float32))
+
+
+# --- AdaptiveAvgPool2d ------------------------------------------------------------------------
+ADAPTIVE_CASES = [
+    # (output_size, input shape): global average pooling, sizes that divide the input, PyTorch's
+    # overlapping bins where they do not, None (keep that size), and an output larger than the input
+    (1, (2, 3, 5, 7)),
+    ((1, 1), (3, 2, 8, 8)),
+    (2, (2, 2, 8, 6)),
+    ((4, 3), (1, 3, 8, 9)),
+    (3, (2, 2, 5, 7)),
+    ((5, None), (2, 1, 7, 4)),
+    ((None, 2), (1, 2, 3, 5)),
+    (4, (1, 1, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("out, shape", ADAPTIVE_CASES)
+def test_adaptive_avg_pool2d_matches_torch(out, shape):
+    check_parity(lambda nn: nn.AdaptiveAvgPool2d(out), torch.nn.AdaptiveAvgPool2d(out), randn(*shape))
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 10), w=st.integers(1, 10), oh=st.integers(1, 10), ow=st.integers(1, 10))
+def test_adaptive_avg_pool2d_matches_torch_on_random_sizes(h, w, oh, ow):
+    check_parity(lambda nn: nn.AdaptiveAvgPool2d((oh, ow)), torch.nn.AdaptiveAvgPool2d((oh, ow)), randn(2, 2, h, w, seed=h + w))
+
+
+@pytest.mark.parametrize("out, shape", [(1, (2, 2, 4, 5)), (3, (1, 2, 5, 7)), ((2, 4), (2, 1, 6, 8))])
+def test_adaptive_avg_pool2d_backward_matches_finite_differences_and_autograd(out, shape):
+    m = nnp.AdaptiveAvgPool2d(out)
+    x = randn(*shape, seed=5)
+    dy = randn(*m(x).shape, seed=6)
+    m(x)
+    np.testing.assert_allclose(m.backward(dy), numeric_gradient(lambda: float(np.sum(m(x) * dy)), x), atol=1e-8)
+    _, m_torch = build_both(lambda nn: nn.AdaptiveAvgPool2d(out))
+    check_manual_backward_matches_autograd(m_torch, x)
+
+
+@pytest.mark.parametrize("nn", BACKENDS)
+def test_global_average_pooling_is_the_mean_of_each_channel_whatever_the_size(nn, device):
+    for h, w in ((1, 1), (4, 4), (7, 3)):
+        x = as_backend(nn, randn(2, 3, h, w, seed=h * w), device)
+        y = nn.AdaptiveAvgPool2d(1)(x)
+        assert tuple(y.shape) == (2, 3, 1, 1)
+        assert_close(y[:, :, 0, 0], x.mean(axis=(2, 3)), "GAP = per-channel mean")
+
+
+@pytest.mark.parametrize("nn", BACKENDS)
+def test_adaptive_avg_pool2d_refuses_bad_sizes_and_inputs(nn, device):
+    for bad in (0, -1, (2, 0), (2,), (1, 2, 3), 1.5, "1", True):
+        with pytest.raises(ValueError, match="AdaptiveAvgPool2d expects output_size to be a positive int"):
+            nn.AdaptiveAvgPool2d(bad)
+    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d\(output_size=2\).*4-D.*3-D"):
+        nn.AdaptiveAvgPool2d(2)(as_backend(nn, randn(3, 4, 4), device))
+    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d\(output_size=2\).*non-empty.*\(1, 1, 0, 4\)"):
+        nn.AdaptiveAvgPool2d(2)(as_backend(nn, np.zeros((1, 1, 0, 4)), device))
+    assert repr(nn.AdaptiveAvgPool2d((2, None))) == repr(torch.nn.AdaptiveAvgPool2d((2, None)))

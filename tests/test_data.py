@@ -96,7 +96,9 @@ def test_diabetes_equals_scikit_learns_raw_data():
 
     ours, ref = data.load_diabetes(), load_diabetes(scaled=False)
     assert ours.data.shape == (442, 10) and ours.target.shape == (442,)
-    np.testing.assert_array_equal(ours.data, ref.data)
+    # Within one unit in the last place: scikit-learn's older files (1.5) store a few s5 values as e.g.
+    # 4.803999999999999 where ours, copied from a newer release, has 4.804.
+    np.testing.assert_array_max_ulp(ours.data, ref.data, maxulp=1)
     np.testing.assert_array_equal(ours.target, ref.target)
     assert ours.feature_names == list(ref.feature_names) and ours.target_names is None
     assert "Efron" in ours.citation

@@ -34,10 +34,16 @@ def test_required_answer_must_be_given():
 def test_wrong_shape_and_wrong_value_are_named():
     with pytest.raises(ExerciseError, match=r"expected shape \(3,\), got \(2,\)"):
         check(np.zeros(2), np.zeros(3), "ex")
-    with pytest.raises(ExerciseError, match=r"1 of 3 values are wrong; first at index \(1,\).*Hint: think"):
+    with pytest.raises(ExerciseError, match=r"1 of 3 values are wrong; the first at index \(1,\) is 2.0 \(too large\).*Hint: think"):
         check(np.array([0.0, 2.0, 0.0]), np.zeros(3), "ex", hint="think")
     with pytest.raises(ExerciseError, match="NaN"):
         check(np.array([np.nan]), np.zeros(1), "ex")
+
+
+def test_a_wrong_number_is_named_too_large_or_too_small_never_with_the_answer():
+    with pytest.raises(ExerciseError, match=r"^ex: your answer: 0.5 is wrong \(too small\).$") as error:
+        check(0.5, 0.693, "ex")
+    assert "0.693" not in str(error.value)
 
 
 def test_text_where_a_number_is_expected_is_refused_clearly():
@@ -61,6 +67,17 @@ def test_a_function_whose_body_is_still_dots_counts_as_not_attempted(capsys):
 
     check_function(untouched, lambda x: x, [np.ones(2)], "ex")
     assert "not attempted" in capsys.readouterr().out
+
+
+def test_a_function_that_raises_gets_a_house_style_message_naming_the_case_and_the_error():
+    def forgot_the_transpose(x, W):
+        return x @ W                                     # W is (H, C): x @ W.T was meant
+
+    cases = [(np.ones((2, 3)), np.ones((3, 3))), (np.ones((2, 3)), np.ones((4, 3)))]
+    with pytest.raises(ExerciseError, match=r"ex: your function \(test case 2\) raised ValueError: .*matmul") as error:
+        check_function(forgot_the_transpose, lambda x, W: x @ W.T, cases, "ex", hint="mind the transpose")
+    assert "(2, 3), (4, 3)" in str(error.value) and "Hint: mind the transpose" in str(error.value)
+    assert error.value.__cause__ is None                  # the learner sees one message, not a chained traceback
 
 
 def test_tuples_of_results_are_checked_one_by_one_and_the_hint_appears_once():

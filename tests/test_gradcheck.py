@@ -60,7 +60,7 @@ def test_linear_backward_passes_gradcheck(nn, device):
 
 
 @BACKENDS
-@pytest.mark.parametrize("name", ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax"])
+@pytest.mark.parametrize("name", ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax"])
 def test_mlp_with_each_activation_passes_gradcheck(nn, name, device):
     m = make(nn, lambda nn: nn.Sequential(nn.Linear(3, 4), getattr(nn, name)(), nn.Linear(4, 2)), device)
     x = array(nn, np.random.default_rng(1).normal(size=(6, 3)), device)

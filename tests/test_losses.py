@@ -41,6 +41,9 @@ CLASS_WEIGHT = [0.5, 2.0, 1.0, 3.0]
 LOSSES = [
     ("MSELoss", lambda nn, r: nn.MSELoss(reduction=r), lambda r: torch.nn.MSELoss(reduction=r), regression_data),
     ("L1Loss", lambda nn, r: nn.L1Loss(reduction=r), lambda r: torch.nn.L1Loss(reduction=r), regression_data),
+    ("HuberLoss", lambda nn, r: nn.HuberLoss(reduction=r), lambda r: torch.nn.HuberLoss(reduction=r), regression_data),
+    ("HuberLoss(delta=0.5)", lambda nn, r: nn.HuberLoss(reduction=r, delta=0.5),
+     lambda r: torch.nn.HuberLoss(reduction=r, delta=0.5), regression_data),
     ("BCELoss", lambda nn, r: nn.BCELoss(reduction=r), lambda r: torch.nn.BCELoss(reduction=r), probability_data),
     ("BCEWithLogitsLoss", lambda nn, r: nn.BCEWithLogitsLoss(reduction=r),
      lambda r: torch.nn.BCEWithLogitsLoss(reduction=r), logit_data),
@@ -57,6 +60,13 @@ LOSSES = [
     ("NLLLoss(weight)", lambda nn, r: nn.NLLLoss(weight=CLASS_WEIGHT, reduction=r),
      lambda r: torch.nn.NLLLoss(weight=torch.tensor(CLASS_WEIGHT, dtype=torch.float64), reduction=r),
      lambda: class_data(log_probs=True)),
+    ("MultiMarginLoss", lambda nn, r: nn.MultiMarginLoss(reduction=r), lambda r: torch.nn.MultiMarginLoss(reduction=r),
+     class_data),
+    ("MultiMarginLoss(p=2, margin, weight)", lambda nn, r: nn.MultiMarginLoss(p=2, margin=0.5, weight=CLASS_WEIGHT,
+                                                                              reduction=r),
+     lambda r: torch.nn.MultiMarginLoss(p=2, margin=0.5, weight=torch.tensor(CLASS_WEIGHT, dtype=torch.float64),
+                                        reduction=r),
+     class_data),
 ]
 IDS = [case[0] for case in LOSSES]
 
@@ -175,7 +185,8 @@ def test_bce_rejects_probabilities_outside_0_1_and_reports_the_range(nn):
 
 
 @pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
-@pytest.mark.parametrize("make", [lambda nn: nn.CrossEntropyLoss(), lambda nn: nn.NLLLoss()], ids=["CE", "NLL"])
+@pytest.mark.parametrize("make", [lambda nn: nn.CrossEntropyLoss(), lambda nn: nn.NLLLoss(), lambda nn: nn.MultiMarginLoss()],
+                         ids=["CE", "NLL", "MultiMargin"])
 def test_class_losses_reject_float_or_out_of_range_targets(nn, make):
     z = np.zeros((3, 4))
     zz = z if nn is nnp else tensor(z)
@@ -265,3 +276,37 @@ def test_a_small_network_gives_the_gradients_of_its_torch_nn_twin():
             assert_close(dict(model.named_parameters())[name].grad, p.grad, f"{nn.BACKEND}: gradient of {name}")
         for key, value in ref.state_dict().items():
             assert_close(model.state_dict()[key], value, f"{nn.BACKEND}: {key}")
+
+
+def test_huber_is_half_squared_error_inside_delta_and_shifted_absolute_error_outside():
+    d = np.linspace(-4, 4, 81)
+    for delta in (0.5, 1.0, 2.0):
+        loss = nnp.HuberLoss(reduction="sum", delta=delta)
+        per_point = [float(loss(np.array([v]), np.zeros(1))) for v in d]
+        expected = np.where(np.abs(d) < delta, d**2 / 2, delta * (np.abs(d) - delta / 2))
+        np.testing.assert_allclose(per_point, expected, atol=1e-15)
+    # its best constant lies between the median (MAE) and the mean (MSE): one outlier pulls it only a little
+    y = np.r_[np.zeros(9), 100.0]
+    grid = np.linspace(-1, 11, 12001)
+    best = grid[np.argmin([float(nnp.HuberLoss()(np.full(10, c), y)) for c in grid])]
+    assert np.median(y) <= best < 0.2 < np.mean(y)
+
+
+def test_multi_margin_is_zero_once_the_true_class_leads_by_the_margin():
+    x = np.array([[3.0, 1.9, 0.0], [3.0, 2.1, 0.0]])        # leads by 1.1, then by 0.9
+    for nn in BACKENDS:
+        loss = nn.MultiMarginLoss(reduction="sum")
+        value = loss(*pair(nn, x[:1], np.array([0])))
+        assert float(to_numpy(value)) == 0.0 and not to_numpy(loss.backward()).any()
+        value = loss(*pair(nn, x[1:], np.array([0])))
+        np.testing.assert_allclose(float(to_numpy(value)), 0.1 / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+def test_new_losses_reject_bad_hyper_parameters(nn):
+    with pytest.raises(ValueError, match="HuberLoss: delta must be > 0, got 0"):
+        nn.HuberLoss(delta=0)
+    with pytest.raises(ValueError, match=r"MultiMarginLoss: only p = 1 and p = 2 are supported.*got p=3"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match=r"MultiMarginLoss\(.*\) has 3 class weights, got input with C = 4 classes"):
+        nn.MultiMarginLoss(weight=[1.0, 2.0, 3.0])(*pair(nn, np.zeros((2, 4)), np.array([0, 1])))

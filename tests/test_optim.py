@@ -14,7 +14,7 @@ from parity import assert_close, tensor, to_numpy
 
 BACKENDS = [nnp, ntorch]
 NAMES = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "LRScheduler", "StepLR", "ExponentialLR",
-         "CosineAnnealingLR", "LinearLR", "SequentialLR", "clip_grad_norm_"]
+         "CosineAnnealingLR", "LinearLR", "SequentialLR", "OneCycleLR", "clip_grad_norm_"]
 STEPS = 30
 
 
@@ -300,6 +300,96 @@ def test_schedules_reject_what_torch_rejects():
         nnp.SequentialLR(opt, [nnp.StepLR(opt, 2), nnp.StepLR(other, 3)], milestones=[4])
     with pytest.raises(TypeError, match="nnlib Optimizer"):
         nnp.StepLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)]), 2)
+
+
+ONE_CYCLES = {
+    "cos-sgd": (lambda lib, p: lib.SGD(p, lr=0.1, momentum=0.9), dict(max_lr=[0.5, 0.2], total_steps=45)),
+    "linear-sgd-without-momentum": (lambda lib, p: lib.SGD(p, lr=0.1),
+                                    dict(max_lr=0.3, total_steps=45, anneal_strategy="linear", pct_start=0.25)),
+    "three-phase-adam": (lambda lib, p: lib.Adam(p, lr=0.01),
+                         dict(max_lr=0.05, epochs=9, steps_per_epoch=5, three_phase=True, div_factor=10.0)),
+    "rmsprop-momentum-lists": (lambda lib, p: lib.RMSprop(p, lr=0.01, momentum=0.5),
+                               dict(max_lr=0.02, total_steps=50, base_momentum=[0.8, 0.7], max_momentum=(0.9, 0.95),
+                                    final_div_factor=100.0)),
+    "no-momentum-cycling": (lambda lib, p: lib.AdamW(p), dict(max_lr=0.01, total_steps=45, cycle_momentum=False)),
+}
+
+
+def one_cycle_sequence(lib, make_optimizer, options, params):
+    groups = [{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}]
+    opt = make_optimizer(lib.optim if lib is torch else lib, groups)
+    sched = (torch.optim.lr_scheduler if lib is torch else lib).OneCycleLR(opt, **options)
+    state = lambda: [(g["lr"], g.get("momentum"), g.get("betas")) for g in opt.param_groups]
+    seen = [state()]
+    for _ in range(EPOCHS):
+        opt.step()
+        sched.step()
+        seen.append(state())
+    return seen
+
+
+@pytest.mark.parametrize("kind", list(ONE_CYCLES))
+def test_one_cycle_gives_torch_s_learning_rates_and_momenta_at_every_step(kind):
+    make_optimizer, options = ONE_CYCLES[kind]
+    theirs = one_cycle_sequence(torch, make_optimizer, options,
+                                [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)])
+    ours = one_cycle_sequence(nnp, make_optimizer, options, [nnp.Parameter(np.zeros(1)), nnp.Parameter(np.zeros(1))])
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        for (lr, momentum, betas), (lr_ref, momentum_ref, betas_ref) in zip(a, b):
+            np.testing.assert_allclose(lr, lr_ref, rtol=1e-12, atol=1e-15, err_msg=f"lr at step {step}")
+            if momentum_ref is not None:
+                np.testing.assert_allclose(momentum, momentum_ref, rtol=1e-12, err_msg=f"momentum at step {step}")
+            if betas_ref is not None:
+                np.testing.assert_allclose(betas, betas_ref, rtol=1e-12, err_msg=f"betas at step {step}")
+
+
+def test_one_cycle_rises_to_max_lr_then_falls_far_below_where_it_started():
+    opt = nnp.SGD([nnp.Parameter(np.zeros(1))], lr=1.0, momentum=0.9)
+    sched = nnp.OneCycleLR(opt, max_lr=0.4, total_steps=100)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(99):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    peak = int(np.argmax(lrs))
+    assert np.isclose(lrs[0], 0.4 / 25) and np.isclose(max(lrs), 0.4) and peak == 29  # pct_start 0.3 of 100 steps
+    assert np.all(np.diff(lrs[: peak + 1]) > 0) and np.all(np.diff(lrs[peak:]) < 0)
+    assert np.isclose(lrs[-1], 0.4 / 25 / 1e4)
+
+
+@pytest.mark.parametrize("make_optimizer, options", [
+    (lambda lib, p: lib.SGD(p, lr=0.05, momentum=0.9, nesterov=True), dict(max_lr=0.2, total_steps=STEPS)),
+    (lambda lib, p: lib.Adam(p, lr=0.01), dict(max_lr=0.05, total_steps=STEPS, pct_start=0.2)),
+], ids=["nesterov-sgd", "adam"])
+def test_one_cycle_drives_optimizers_like_torch(make_optimizer, options):
+    check_trajectories(make_optimizer, make_scheduler=lambda lib, opt: lib.OneCycleLR(opt, **options))
+
+
+def test_one_cycle_rejects_what_torch_rejects():
+    make = lambda **kw: nnp.OneCycleLR(nnp.SGD([nnp.Parameter(np.zeros(1))], lr=0.1), **kw)
+    with pytest.raises(ValueError, match="either total_steps OR"):
+        make(max_lr=0.1)
+    with pytest.raises(ValueError, match="positive integer total_steps"):
+        make(max_lr=0.1, total_steps=0)
+    with pytest.raises(ValueError, match="positive integer steps_per_epoch"):
+        make(max_lr=0.1, epochs=3, steps_per_epoch=2.5)
+    with pytest.raises(ValueError, match="float between 0 and 1 pct_start"):
+        make(max_lr=0.1, total_steps=10, pct_start=1.5)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        make(max_lr=0.1, total_steps=10, anneal_strategy="step")
+    with pytest.raises(ValueError, match="expected 1 values for max_lr"):
+        make(max_lr=[0.1, 0.2], total_steps=10)
+    sched = make(max_lr=0.1, total_steps=3)
+    for _ in range(3):
+        sched.step()
+    with pytest.raises(ValueError, match="Tried to step 4 times"):
+        sched.step()
+
+    class NoMomentum(nnp.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=0.1, weight_decay=0))
+
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        nnp.OneCycleLR(NoMomentum([nnp.Parameter(np.zeros(1))]), max_lr=0.1, total_steps=10)
 
 
 # --- gradient clipping ---------------------------------------------------------------------------

@@ -97,6 +97,42 @@ def test_plot_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_notes():
         plot.plot_graph(nodes, [], notes={"x": ("a note", "left")})
 
 
+@pytest.mark.parametrize("outputs,expected", [("all", 5), ("last", 1)])
+def test_draw_unrolled_rnn_draws_one_cell_per_step_and_the_outputs_asked_for(outputs, expected):
+    ax = plot.draw_unrolled_rnn(steps=5, outputs=outputs)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("cell") == 5
+    assert sum(t.startswith("$\\hat y") for t in texts) == expected
+    assert ax.get_title().startswith("an RNN unrolled over 5 steps")
+
+
+def test_draw_unrolled_rnn_marks_truncation_and_rejects_bad_arguments():
+    ax = plot.draw_unrolled_rnn(steps=8, chunk=4, gradients=True)
+    assert len(ax.lines) == 1  # one chunk boundary, between steps 4 and 5
+    assert "truncated" in ax.get_title()
+    with pytest.raises(ValueError, match="outputs"):
+        plot.draw_unrolled_rnn(outputs="first")
+    with pytest.raises(ValueError, match="steps"):
+        plot.draw_unrolled_rnn(steps=0)
+
+
+def test_show_matrix_writes_each_value_white_on_dark_cells_and_black_on_light_ones():
+    values = np.array([[-3.0, 0.0, 3.0], [-3.0, 0.5, 3.0]])
+    ax = plot.show_matrix(values, vmin=-3, vmax=3)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert len(texts) == values.size and texts[(0, 1)].get_text() == "0" and texts[(1, 1)].get_text() == "0.5"
+    assert texts[(0, 0)].get_color() == texts[(0, 2)].get_color() == "white"     # the dark blue and red ends
+    assert texts[(0, 1)].get_color() == texts[(1, 1)].get_color() == "black"     # the pale middle
+    with pytest.raises(ValueError, match="2-D"):
+        plot.show_matrix(np.zeros(3))
+
+
+def test_show_matrix_default_range_is_symmetric_around_zero():
+    ax = plot.show_matrix(np.array([[0.0, 2.0]]), fmt="{:.1f}")
+    assert ax.images[0].get_clim() == (-2.0, 2.0)
+    assert [t.get_text() for t in ax.texts] == ["0.0", "2.0"]
+
+
 # --- style, text alternatives and the figure check -------------------------------------------------
 def test_importing_nnlib_plot_sets_the_colour_blind_safe_cycle():
     plt.rcdefaults()

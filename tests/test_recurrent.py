@@ -33,17 +33,19 @@ def convert(nn, a):
     return tensor(a) if nn is ntorch else np.asarray(a, dtype=np.float64)
 
 
-def random_problem(kind, N, T, C, H, with_state, grad_on_state, seed=0):
+def random_problem(kind, N, T, C, H, with_state, grad_on_state, seed=0, num_layers=1, bidirectional=False):
     """Input, initial state, gradient of out and gradient of the final state(s), as NumPy arrays."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, T, C))
     pair = kind == "LSTM"
+    D = 2 if bidirectional else 1
+    S = (num_layers * D, N, H)
 
     def state():
-        return (rng.standard_normal((1, N, H)), rng.standard_normal((1, N, H))) if pair else rng.standard_normal((1, N, H))
+        return (rng.standard_normal(S), rng.standard_normal(S)) if pair else rng.standard_normal(S)
 
     h0 = state() if with_state else None
-    d_out = rng.standard_normal((N, T, H))
+    d_out = rng.standard_normal((N, T, D * H))
     d_state = state() if grad_on_state else None
     return x, h0, d_out, d_state
 
@@ -83,7 +85,8 @@ def ours(m, nn, kind, x, h0, d_out, d_state):
 
 def check_layer_parity(kind, N, T, C, H, with_state, grad_on_state, bias=True, **kwargs):
     ref = getattr(torch.nn, kind)(C, H, bias=bias, batch_first=True, **kwargs).to(TEST_DEVICE, torch.float64)
-    problem = random_problem(kind, N, T, C, H, with_state, grad_on_state)
+    shape = {k: kwargs[k] for k in ("num_layers", "bidirectional") if k in kwargs}
+    problem = random_problem(kind, N, T, C, H, with_state, grad_on_state, **shape)
     expected = reference(ref, kind, *problem)
     for nn in BACKENDS:
         m = build(nn, kind, C, H, bias=bias, **kwargs)
@@ -111,7 +114,36 @@ def test_relu_rnn_matches_torch_nn():
     check_layer_parity("RNN", N=3, T=6, C=2, H=4, with_state=True, grad_on_state=True, nonlinearity="relu")
 
 
-@settings(max_examples=12, deadline=None)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("num_layers,bidirectional", [(2, False), (1, True), (3, True)],
+                         ids=["2 layers", "bidirectional", "3 layers bidirectional"])
+@pytest.mark.parametrize("with_state", [False, True], ids=["zero_h0", "given_h0"])
+@pytest.mark.parametrize("grad_on_state", [False, True], ids=["d_out", "d_out_and_d_state"])
+def test_stacked_and_bidirectional_layers_match_torch_nn(kind, num_layers, bidirectional, with_state, grad_on_state):
+    check_layer_parity(kind, N=3, T=5, C=4, H=3, with_state=with_state, grad_on_state=grad_on_state,
+                       num_layers=num_layers, bidirectional=bidirectional)
+
+
+def test_stacked_bidirectional_relu_rnn_without_bias_matches_torch_nn():
+    check_layer_parity("RNN", N=2, T=4, C=3, H=2, with_state=True, grad_on_state=True, bias=False,
+                       nonlinearity="relu", num_layers=2, bidirectional=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_dropout_between_layers_in_eval_mode_matches_torch_nn(kind):
+    # in eval mode torch.nn applies no dropout; ours neither (dropout=0.5 would change every number otherwise)
+    ref = getattr(torch.nn, kind)(3, 4, num_layers=2, dropout=0.5, batch_first=True).to(TEST_DEVICE, torch.float64).eval()
+    problem = random_problem(kind, 2, 5, 3, 4, with_state=True, grad_on_state=True, num_layers=2)
+    expected = reference(ref, kind, *problem)
+    for nn in BACKENDS:
+        m = build(nn, kind, 3, 4, num_layers=2, dropout=0.5).eval()
+        m.load_state_dict({k: convert(nn, to_numpy(v)) for k, v in ref.state_dict().items()})
+        got = ours(m, nn, kind, *problem)
+        for key in expected:
+            assert_close(got[key], expected[key], f"{nn.BACKEND} {kind} eval: {key}")
+
+
+@settings(max_examples=16, deadline=None)
 @given(
     kind=st.sampled_from(KINDS),
     N=st.integers(1, 3),
@@ -121,9 +153,12 @@ def test_relu_rnn_matches_torch_nn():
     with_state=st.booleans(),
     grad_on_state=st.booleans(),
     bias=st.booleans(),
+    num_layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
 )
-def test_layers_match_torch_nn_on_random_sizes(kind, N, T, C, H, with_state, grad_on_state, bias):
-    check_layer_parity(kind, N, T, C, H, with_state, grad_on_state, bias=bias)
+def test_layers_match_torch_nn_on_random_sizes(kind, N, T, C, H, with_state, grad_on_state, bias, num_layers, bidirectional):
+    check_layer_parity(kind, N, T, C, H, with_state, grad_on_state, bias=bias, num_layers=num_layers,
+                       bidirectional=bidirectional)
 
 
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -209,6 +244,19 @@ def test_parameter_names_shapes_and_count_match_torch_nn(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_stacked_bidirectional_state_dict_has_torchs_keys_order_and_shapes(kind):
+    # positional arguments in torch's order: (input_size, hidden_size, num_layers)
+    ref = getattr(torch.nn, kind)(3, 5, 2, bidirectional=True, batch_first=True)
+    for nn in BACKENDS:
+        m = getattr(nn, kind)(3, 5, 2, bidirectional=True, device="cpu")
+        assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == \
+            [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+        assert m.num_parameters() == sum(p.numel() for p in ref.parameters())
+        assert (m.num_layers, m.bidirectional, m.dropout) == (2, True, 0.0)
+        assert "num_layers=2" in repr(m) and "bidirectional=True" in repr(m)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_same_seed_gives_identical_initial_weights_within_torchs_bound(kind):
     nnlib.manual_seed(11)
     a = getattr(nnp, kind)(10, 16)
@@ -244,6 +292,48 @@ def test_numpy_bptt_matches_finite_differences(kind):
     numeric.update({n: numerical_gradient(loss, p.data) for n, p in m.named_parameters()})
     for name in analytic:
         assert relative_error(analytic[name], numeric[name]) < 1e-7, f"{kind}: gradient of {name}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_numpy_stacked_bidirectional_bptt_with_dropout_matches_finite_differences(kind):
+    N, T, C, H, L = 2, 3, 2, 2, 2
+    x, h0, d_out, d_state = random_problem(kind, N, T, C, H, with_state=True, grad_on_state=True, seed=8,
+                                           num_layers=L, bidirectional=True)
+    m = getattr(nnp, kind)(C, H, num_layers=L, bidirectional=True, dropout=0.4)
+    pair = kind == "LSTM"
+
+    def loss(_=None):
+        nnlib.manual_seed(3)  # the same dropout masks at every evaluation
+        out, state = m(x, h0)
+        total = (out * d_out).sum()
+        for s, d in zip(state if pair else (state,), d_state if pair else (d_state,)):
+            total += (s * d).sum()
+        return total
+
+    loss()
+    assert any(mask is not None and (mask == 0).any() for mask in m._masks), "dropout dropped nothing"
+    dx = m.backward(d_out, d_state)
+    analytic = {"x": dx, "h0": m.grad_h0, **{n: p.grad for n, p in m.named_parameters()}}
+    numeric = {"x": numerical_gradient(loss, x), "h0": numerical_gradient(loss, h0[0] if pair else h0)}
+    if pair:
+        analytic["c0"] = m.grad_c0
+        numeric["c0"] = numerical_gradient(loss, h0[1])
+    numeric.update({n: numerical_gradient(loss, p.data) for n, p in m.named_parameters()})
+    for name in analytic:
+        assert relative_error(analytic[name], numeric[name]) < 1e-7, f"{kind}: gradient of {name}"
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+def test_dropout_between_layers_drops_at_rate_p_only_in_training(nn):
+    m = build(nn, "GRU", 2, 50, num_layers=2, dropout=0.3)
+    x = convert(nn, np.random.default_rng(0).standard_normal((20, 4, 2)))
+    out_train, _ = m(x)
+    (mask,) = m._masks
+    kept = to_numpy(mask) != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.02
+    np.testing.assert_allclose(to_numpy(mask)[kept], 1 / 0.7)
+    out_eval, _ = m.eval()(x)
+    assert m._masks == [None] and not np.allclose(to_numpy(out_train), to_numpy(out_eval))
 
 
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -288,9 +378,11 @@ def test_torch_manual_bptt_matches_autograd_through_out(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_torch_manual_bptt_matches_autograd_through_final_and_initial_states(kind):
-    m = build(ntorch, kind, 3, 4)
-    x, h0, d_out, d_state = random_problem(kind, 2, 5, 3, 4, with_state=True, grad_on_state=True, seed=6)
+@pytest.mark.parametrize("num_layers,bidirectional", [(1, False), (2, True)], ids=["one layer", "2 layers bidirectional"])
+def test_torch_manual_bptt_matches_autograd_through_final_and_initial_states(kind, num_layers, bidirectional):
+    m = build(ntorch, kind, 3, 4, num_layers=num_layers, bidirectional=bidirectional)
+    x, h0, d_out, d_state = random_problem(kind, 2, 5, 3, 4, with_state=True, grad_on_state=True, seed=6,
+                                           num_layers=num_layers, bidirectional=bidirectional)
     for p in m.parameters():
         p.data.requires_grad_(True)
     expected = reference(_AsTorchNN(m), kind, x, h0, d_out, d_state)
@@ -357,6 +449,40 @@ def test_backward_rejects_a_final_state_gradient_of_the_wrong_shape(nn, kind):
 
 
 @pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_stacked_bidirectional_layers_reject_states_of_one_layer_and_one_direction(nn, kind):
+    dtype = torch.float64 if nn is ntorch else None
+    m = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, device="cpu", dtype=dtype)
+    arr = (lambda *s: torch.zeros(*s, dtype=torch.float64)) if nn is ntorch else (lambda *s: np.zeros(s))
+    bad = arr(1, 2, 4)
+    with pytest.raises(ValueError, match=rf"{kind}\(.*num_layers=2.*expects h0 of shape \(4, 2, 4\), got \(1, 2, 4\)"):
+        m(arr(2, 5, 3), (bad, arr(4, 2, 4)) if kind == "LSTM" else bad)
+    m(arr(2, 5, 3))
+    with pytest.raises(ValueError, match=r"backward expects d_out of shape \(2, 5, 8\), got \(2, 5, 4\)"):
+        m.backward(arr(2, 5, 4))
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+def test_layers_reject_backward_before_forward_and_empty_sequences(nn):
+    zeros = (lambda *s: torch.zeros(*s, dtype=torch.float64)) if nn is ntorch else (lambda *s: np.zeros(s))
+    m = getattr(nn, "LSTM")(3, 4, device="cpu", dtype=torch.float64 if nn is ntorch else None)
+    with pytest.raises(RuntimeError, match=r"LSTM\(.*backward called before forward"):
+        m.backward(zeros(2, 5, 4))
+    with pytest.raises(ValueError, match=r"at least one step, got input of shape \(2, 0, 3\)"):
+        m(zeros(2, 0, 3))
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
+def test_recurrent_constructors_check_num_layers_and_dropout_as_torch(nn):
+    with pytest.raises(ValueError, match="num_layers must be an integer >= 1, got 0"):
+        nn.GRU(3, 4, num_layers=0)
+    with pytest.raises(ValueError, match=r"dropout should be a number in range \[0, 1\], got 1.5"):
+        nn.LSTM(3, 4, num_layers=2, dropout=1.5)
+    with pytest.warns(UserWarning, match="dropout acts between layers"):
+        nn.RNN(3, 4, dropout=0.2, device="cpu")
+
+
+@pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])
 def test_recurrent_constructors_reject_what_the_course_does_not_support(nn):
     with pytest.raises(ValueError, match="batch-first only"):
         nn.LSTM(3, 4, batch_first=False)
@@ -388,11 +514,11 @@ def test_embedding_rejects_float_ids_and_ids_out_of_range(nn):
 
 @pytest.mark.cuda
 def test_lstm_and_gru_parity_on_cuda():
-    for kind in ("LSTM", "GRU"):
-        a = getattr(nnp, kind)(3, 4)
-        b = getattr(ntorch, kind)(3, 4, device="cuda", dtype=torch.float64).load_state_dict(a.state_dict())
+    for kind, shape in [("LSTM", {}), ("GRU", {}), ("LSTM", {"num_layers": 2, "bidirectional": True})]:
+        a = getattr(nnp, kind)(3, 4, **shape)
+        b = getattr(ntorch, kind)(3, 4, device="cuda", dtype=torch.float64, **shape).load_state_dict(a.state_dict())
         x = np.random.default_rng(0).standard_normal((2, 5, 3))
-        d_out = np.random.default_rng(1).standard_normal((2, 5, 4))
+        d_out = np.random.default_rng(1).standard_normal((2, 5, 8 if shape else 4))
         out_a, _ = a(x)
         out_b, _ = b(tensor(x, device="cuda"))
         assert_close(out_b, out_a, f"{kind} on cuda: output")

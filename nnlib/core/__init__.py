@@ -67,9 +67,9 @@ A minimal example, a layer y = scale * x with one learnable scalar per feature::
 and ``"Scale"`` in that module's ``__all__``: ``nnlib.numpy.Scale(3)`` and ``nnlib.torch.Scale(3)`` exist.
 """
 from nnlib._base import BaseModule
-from nnlib.core import activations, conv, layers, losses, recurrent
+from nnlib.core import activations, attention, conv, layers, losses, recurrent
 
-MODULES = (activations, layers, losses, conv, recurrent)
+MODULES = (activations, layers, losses, conv, recurrent, attention)
 __all__ = [name for module in MODULES for name in module.__all__]
 
 

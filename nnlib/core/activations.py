@@ -3,10 +3,12 @@
 Each backward docstring gives its equation; notebook 02 derives them (section 2, "Five activations
 and their derivatives"; softmax in section 6).
 """
+import math
+
 from nnlib._base import BaseModule as Module
 from nnlib.core.namespace import array_namespace
 
-__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax", "LogSoftmax"]
 
 
 def log_softmax(x, dim):
@@ -85,6 +87,71 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """GELU (Hendrycks & Gimpel 2016): y = x Phi(x), Phi the standard normal CDF.  x: (*) -> y: (*), same shape.
+
+    ``approximate='none'`` (torch's default): Phi(x) = (1 + erf(x / sqrt(2))) / 2, exactly.
+    ``approximate='tanh'``: Phi(x) ~ (1 + tanh(u)) / 2 with u = sqrt(2 / pi) (x + 0.044715 x^3), as torch.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> gelu = nn.GELU()
+    >>> gelu(np.array([-3.0, 0.0, 3.0])).round(4)      # close to 0 left of 0, close to x right of it
+    array([-0.004,  0.   ,  2.996])
+    >>> float(gelu.backward(np.ones(3))[1])            # the slope at 0 is Phi(0) = 1/2
+    0.5
+    """
+
+    def __init__(self, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = self.xp
+        xp.check_array(self, x)
+        self._x = x
+        if self.approximate == "tanh":
+            self._t = xp.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + self._t)
+        self._cdf = 0.5 * (1 + xp.erf(x / math.sqrt(2)))
+        return x * self._cdf
+
+    def backward(self, dy):
+        """dx = dy (Phi(x) + x phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density;
+        tanh form: dy ((1 + t) / 2 + x (1 - t^2) sqrt(2 / pi) (1 + 3 * 0.044715 x^2) / 2), t = tanh(u).
+        Notebook 02, section 2."""
+        x = self._x
+        if self.approximate == "tanh":
+            t = self._t
+            du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x**2)
+            return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t**2) * du)
+        density = self.xp.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
+        return dy * (self._cdf + x * density)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """SiLU, also called swish (Elfwing et al. 2018; Ramachandran et al. 2017): y = x sigmoid(x).
+    x: (*) -> y: (*), same shape.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> nn.SiLU()(np.array([-1.0, 0.0, 1.0])).round(4)
+    array([-0.2689,  0.    ,  0.7311])
+    """
+
+    def forward(self, x):
+        self.xp.check_array(self, x)
+        self._x, self._s = x, self.xp.sigmoid(x)
+        return x * self._s
+
+    def backward(self, dy):
+        """dx = dy (s + x s (1 - s)) = dy s (1 + x (1 - s)), s = sigmoid(x). Notebook 02, section 2."""
+        s = self._s
+        return dy * s * (1 + self._x * (1 - s))
 
 
 class Softmax(Module):

@@ -6,7 +6,9 @@ pooling a max or mean over each column. Backward passes send the columns' gradie
 :func:`col2im` (``torch.nn.functional.fold``), which adds each patch onto the pixels it came
 from, so overlapping windows sum their contributions. The naive loop versions beside them
 (``*_naive``) are the definitions the notebook starts from; the tests hold the two equal.
-Notebook 12 derives the equations (section 7, "The backward pass"; pooling in section 6).
+Notebook 12 derives the equations (section 8, the convolution's backward pass; pooling and its
+backward in section 7). :class:`AdaptiveAvgPool2d` averages over bins chosen from the output size
+(global average pooling with ``output_size=1``, notebook 13, section 2).
 
 The forwards use differentiable operations only (no ``torch.nn.functional.conv2d``: the point is
 the manual math), so ``torch.autograd`` can check the manual backwards.
@@ -24,6 +26,7 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "im2col",
     "col2im",
     "conv2d_forward",
@@ -116,7 +119,7 @@ def conv2d_backward(dy, x, weight, stride=1, padding=0, cols=None):
     """Gradients of conv2d_forward.  dy: (N, C_out, H_out, W_out) -> (dx, dweight, dbias).
 
     dW = sum_n dy[n] @ cols[n]^T;  dbias[o] = sum_{n, i, j} dy[n, o, i, j];  dx = col2im(W^T @ dy[n]).
-    ``cols``: im2col(x) if the forward kept it (saves recomputing it). Notebook 12, section 7.
+    ``cols``: im2col(x) if the forward kept it (saves recomputing it). Notebook 12, section 8.
     """
     c_out = weight.shape[0]
     if cols is None:
@@ -249,7 +252,7 @@ class Conv2d(Module):
         """dy: (N, C_out, H_out, W_out) -> dx: (N, C_in, H, W); adds dW and db.
 
         dW = sum_n dy[n] cols[n]^T,  db[o] = sum_{n, i, j} dy[n, o, i, j],  dx = col2im(W^T dy[n]):
-        each output pixel sends dy back through the weights onto the patch it saw (notebook 12, section 7).
+        each output pixel sends dy back through the weights onto the patch it saw (notebook 12, section 8).
         """
         dx, dweight, dbias = conv2d_backward(dy, self._x, self.weight.data, self.stride, self.padding, self._cols)
         self.weight.accumulate(dweight)
@@ -316,7 +319,7 @@ class MaxPool2d(_Pool2d):
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): dy goes to each window's maximum, zero elsewhere
-        (the max is locally the identity of that one input). Notebook 12, section 6."""
+        (the max is locally the identity of that one input). Notebook 12, section 7."""
         offsets = self.xp.arange(self._k[0] * self._k[1], device=dy.device)[:, None]
         dcols = (self._argmax[:, :, None, :] == offsets) * dy.reshape(*dy.shape[:2], 1, -1)
         return self._to_input(dcols)
@@ -332,7 +335,81 @@ class AvgPool2d(_Pool2d):
 
     def backward(self, dy):
         """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W): every pixel of a window gets dy / (kH kW).
-        Notebook 12, section 6."""
+        Notebook 12, section 7."""
         size = self._k[0] * self._k[1]
         dcols = self.xp.broadcast_to(dy.reshape(*dy.shape[:2], 1, -1) / size, (*dy.shape[:2], size, math.prod(dy.shape[2:])))
         return self._to_input(dcols)
+
+
+def _adaptive_bins(size_in, size_out):
+    """PyTorch's bins: output index i averages inputs floor(i * n / m) <= r < ceil((i + 1) * n / m).
+
+    They tile the input when m divides n (bins of n / m), and overlap by one where it does not
+    (5 -> 3: rows 0-1, 1-3, 3-4).
+    """
+    return [((i * size_in) // size_out, -((-(i + 1) * size_in) // size_out)) for i in range(size_out)]
+
+
+class AdaptiveAvgPool2d(Module):
+    """AdaptiveAvgPool2d: average over bins chosen so that the output has ``output_size``, whatever the input's.
+    x: (N, C, H, W) -> y: (N, C, H_out, W_out).
+
+    Output cell (i, j) is the mean of the rectangle of rows R_i and columns C_j, with PyTorch's bins
+    R_i = [floor(i H / H_out), ceil((i + 1) H / H_out)) (and C_j likewise). A mean over a rectangle
+    is a mean over its rows of means over its columns, so the layer is two matrix products with
+    averaging matrices A_H (H_out, H), A_H[i, r] = 1 / |R_i| for r in R_i (0 elsewhere), and A_W:
+
+        y = A_H x A_W^T,        dx = A_H^T dy A_W
+
+    (the backward of a product by a constant matrix is the product by its transpose; where bins
+    overlap, a pixel collects the gradient of every bin it is in). ``output_size=1`` is **global
+    average pooling** (Lin, Chen & Yan, 2014): one mean per channel, shape (N, C, 1, 1), whatever
+    the image size; notebook 13 uses it to make a CNN's head indifferent to where a feature is.
+
+    output_size: an int (square) or a pair; an entry ``None`` keeps that input size, as torch's.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> gap = nn.AdaptiveAvgPool2d(1)
+    >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
+    >>> gap(x).reshape(-1)                          # the mean of each channel
+    array([1.5, 5.5])
+    >>> gap.backward(np.ones((1, 2, 1, 1)))[0, 0]   # each pixel gets 1/4 of its channel's gradient
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+
+    def __init__(self, output_size):
+        pair = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+        if len(pair) != 2 or not all(
+            v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= 1) for v in pair
+        ):
+            raise ValueError(
+                f"AdaptiveAvgPool2d expects output_size to be a positive int or a pair of positive ints "
+                f"(or None to keep a size), got {output_size!r}"
+            )
+        self.output_size = output_size  # kept as given, as torch keeps it
+
+    def _averaging_matrix(self, size_in, size_out, like):
+        """(size_out, size_in): row i holds 1 / |bin i| on the bin's inputs."""
+        rows = [[0.0] * size_in for _ in range(size_out)]
+        for i, (start, end) in enumerate(_adaptive_bins(size_in, size_out)):
+            rows[i][start:end] = [1.0 / (end - start)] * (end - start)
+        return self.xp.asarray(rows, dtype=like.dtype, device=like.device)
+
+    def forward(self, x):
+        self.xp.check_array(self, x)
+        check_ndim(self, x, 4, "(N, C, H, W)")
+        if x.shape[2] == 0 or x.shape[3] == 0:
+            raise ValueError(f"{describe(self)} expects a non-empty image, got input of shape {tuple(x.shape)}")
+        wanted = self.output_size if isinstance(self.output_size, (tuple, list)) else (self.output_size,) * 2
+        out_h, out_w = (x.shape[2 + a] if wanted[a] is None else int(wanted[a]) for a in range(2))
+        self._rows = self._averaging_matrix(x.shape[2], out_h, x)   # A_H: (H_out, H)
+        self._cols = self._averaging_matrix(x.shape[3], out_w, x)   # A_W: (W_out, W)
+        return self._rows @ x @ self._cols.T
+
+    def backward(self, dy):
+        """dy: (N, C, H_out, W_out) -> dx: (N, C, H, W) = A_H^T dy A_W (no parameters)."""
+        return self._rows.T @ dy @ self._cols
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -18,10 +18,12 @@ from nnlib.core.namespace import array_namespace
 __all__ = [
     "MSELoss",
     "L1Loss",
+    "HuberLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "NLLLoss",
+    "MultiMarginLoss",
     "l1_penalty",
     "l2_penalty",
 ]
@@ -94,6 +96,43 @@ class L1Loss(_Loss):
         return grad * self.xp.sign(self._diff) * self._scale
 
 
+class HuberLoss(_Loss):
+    """HuberLoss (Huber 1964): squared error near 0, absolute error far out.  pred, target: (*) -> scalar.
+
+    With d = pred - target and ``delta`` > 0: loss = d^2 / 2 where |d| < delta, else delta (|d| - delta / 2),
+    averaged ('mean') or added ('sum'). The two pieces meet with the same value and slope at |d| = delta.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> loss_fn = nn.HuberLoss(delta=1.0)
+    >>> float(loss_fn(np.array([0.5, 3.0]), np.array([0.0, 0.0])))     # (0.5^2 / 2 + (3 - 1/2)) / 2
+    1.3125
+    >>> loss_fn.backward()                                             # d / n near 0, delta sign(d) / n far out
+    array([0.25, 0.5 ])
+    """
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {delta!r}")
+        self.delta = delta
+
+    def forward(self, pred, target):
+        xp = self.xp
+        target = self._check_pair(pred, target)
+        self._diff = pred - target
+        self._near = xp.abs(self._diff) < self.delta
+        far = self.delta * (xp.abs(self._diff) - 0.5 * self.delta)
+        return self._reduce(xp.where(self._near, 0.5 * self._diff**2, far))
+
+    def backward(self, grad=1.0):
+        """dpred = d / n where |d| < delta, else delta sign(d) / n (no / n for 'sum'). Notebook 03, section 1."""
+        d = self._diff
+        return grad * self.xp.where(self._near, d, self.delta * self.xp.sign(d)) * self._scale
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, delta={self.delta}"
+
+
 class BCELoss(_Loss):
     """BCELoss: mean(-(t log p + (1 - t) log(1 - p))), p in [0, 1].  pred p, target t: (*) -> scalar.
 
@@ -151,10 +190,9 @@ class BCEWithLogitsLoss(_Loss):
         return grad * ((1 - self._t) - self._w * self.xp.sigmoid(-self._x)) * self._scale
 
 
-class NLLLoss(_Loss):
-    """NLLLoss: -mean_i(logp[i, t_i]) (weighted: -sum_i w[t_i] logp[i, t_i] / sum_i w[t_i]).
-    logp: (N, C) log-probabilities, target: (N,) integer classes in [0, C) -> scalar.
-    """
+class _ClassLoss(_Loss):
+    """Shared by the losses on (N, C) class scores and (N,) integer targets: the optional class weights
+    (a buffer in the state dict, as torch's) and the checks of scores and targets."""
 
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
@@ -192,6 +230,12 @@ class NLLLoss(_Loss):
             )
         if self.weight is not None and tuple(self.weight.shape) != (c,):
             raise ValueError(f"{describe(self)} has {self.weight.shape[0]} class weights, got input with C = {c} classes")
+
+
+class NLLLoss(_ClassLoss):
+    """NLLLoss: -mean_i(logp[i, t_i]) (weighted: -sum_i w[t_i] logp[i, t_i] / sum_i w[t_i]).
+    logp: (N, C) log-probabilities, target: (N,) integer classes in [0, C) -> scalar.
+    """
 
     def _weighted_pick(self, logp, target):
         """-sum_i w_i logp[i, t_i] reduced; caches w_i * scale (w_i = weight[t_i], or 1), what backward needs."""
@@ -249,6 +293,58 @@ class CrossEntropyLoss(NLLLoss):
         Notebook 03, section 3."""
         w = self._one_hot_weights(self._softmax.shape)
         return grad * (w.sum(axis=1, keepdims=True) * self._softmax - w)
+
+
+class MultiMarginLoss(_ClassLoss):
+    """MultiMarginLoss: the multiclass hinge loss (Weston & Watkins 1999; Crammer & Singer 2001), as torch.nn.
+    x: (N, C) class scores, target: (N,) integer classes -> scalar.
+
+    Each example pays for every wrong class i that scores within ``margin`` of the true class y:
+    loss_n = sum_{i != y} w[y] max(0, margin - x[y] + x[i])^p / C  (p = 1 or 2; w = ``weight`` or 1),
+    averaged over the N examples ('mean', torch's convention even with ``weight``) or added ('sum').
+    Zero once the true class leads every other by the margin: unlike cross-entropy, it stops pushing.
+
+    >>> import numpy as np, nnlib.numpy as nn
+    >>> loss_fn = nn.MultiMarginLoss()
+    >>> x = np.array([[3.0, 0.0, 2.5]])                    # true class 0 leads class 2 by only 0.5
+    >>> float(loss_fn(x, np.array([0])))                   # max(0, 1 - 3 + 2.5) / 3 classes
+    0.16666666666666666
+    >>> loss_fn.backward()
+    array([[-0.33333333,  0.        ,  0.33333333]])
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, reduction="mean"):
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p = 1 and p = 2 are supported (as in torch), got p={p!r}")
+        super().__init__(weight=weight, reduction=reduction)
+        self.p, self.margin = p, margin
+
+    def forward(self, x, target):
+        xp = self.xp
+        self._check_classes(x, target)
+        n, c = x.shape
+        target = xp.astype(target, xp.int64)
+        rows = xp.arange(n, device=x.device)
+        true_score = x[rows, target][:, None]                            # (N, 1)
+        hinge = (self.margin - true_score + x).clip(min=0)               # (N, C): max(0, margin - x_y + x_i)
+        not_true = xp.ones(x.shape, dtype=x.dtype, device=x.device)
+        not_true[rows, target] = 0                                       # the sum skips i = y
+        w = 1.0 if self.weight is None else xp.asarray(self.weight, dtype=x.dtype, device=x.device)[target][:, None]
+        self._scale = (1.0 if self.reduction == "sum" else 1.0 / n) / c
+        self._active = (hinge > 0) * not_true * w                        # (N, C): where the hinge pushes
+        self._hinge, self._rows, self._target = hinge, rows, target
+        return (w * hinge**self.p * not_true).sum() * self._scale
+
+    def backward(self, grad=1.0):
+        """dx_i = w[y] p h_i^(p-1) / C for each wrong class i with h_i = margin - x_y + x_i > 0, and
+        dx_y = minus their sum; divided by N for 'mean'. Notebook 03, section 3."""
+        slope = self._active * (1.0 if self.p == 1 else 2 * self._hinge)    # (N, C), zero at i = y
+        dx = slope * 1.0
+        dx[self._rows, self._target] = -slope.sum(axis=1)
+        return grad * dx * self._scale
+
+    def extra_repr(self):
+        return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"
 
 
 def _check_penalty(name, parameters, strength):

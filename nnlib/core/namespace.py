@@ -34,3 +34,11 @@ def manual_backward(fn):
             return fn(*args, **kwargs)
 
     return without_autograd
+
+
+def backend_class(module, name):
+    """The class ``name`` (``"Linear"``) of ``module``'s backend: how a shared layer builds a sub-layer
+    (``MultiheadAttention``'s ``out_proj``) in its own backend without naming NumPy or torch."""
+    import importlib
+
+    return getattr(importlib.import_module("nnlib." + module.xp.BACKEND), name)

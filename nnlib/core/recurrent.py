@@ -6,13 +6,18 @@ Every recurrence is written once, as a pair of step functions in the style of CS
 hidden state, so the sequence layers compute it for all time steps in one matrix product and only
 loop over time for the part that does. The cells (one step) and the layers (a whole sequence,
 backpropagation through time) both call these step functions. Notebook 15 derives backpropagation
-through time (section 3); notebook 16 the LSTM and GRU steps (sections 1 and 2).
+through time (section 3) and truncates it (section 6); notebook 16 derives the LSTM step's backward
+(section 3; the GRU's is its Exercise 4) and stacks layers and directions (section 6).
 
-Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T, H), states
-(1, N, H) (one layer, one direction); weights ``weight_ih_l0`` (gates*H, C), ``weight_hh_l0``
-(gates*H, H), gate order i, f, g, o (LSTM) and r, z, n (GRU).
+Layouts follow ``torch.nn`` with ``batch_first=True``: x (N, T, C) -> out (N, T, D*H), states
+(L*D, N, H) for L = ``num_layers`` and D = 2 if ``bidirectional`` else 1; weights ``weight_ih_l0``
+(gates*H, C), ``weight_hh_l0`` (gates*H, H), then ``..._l0_reverse``, ``..._l1`` (gates*H, D*H), ...;
+gate order i, f, g, o (LSTM) and r, z, n (GRU). torch's ``dropout`` between layers is supported
+(its random masks are nnlib's, so only dropout=0 or eval mode can match torch number for number).
 """
 import math
+import numbers
+import warnings
 
 from nnlib._base import BaseModule as Module
 from nnlib._base import Parameter
@@ -75,7 +80,7 @@ def lstm_cell_backward(dh_new, dc_new, cache, w_hh):
         dh = da W_hh,  dc = dc_total * f
 
     da = [da_i, da_f, da_g, da_o] (N, 4H) is the gradient of the gates' pre-activations (the same
-    for the input and the hidden products). Notebook 16, section 1.
+    for the input and the hidden products). Notebook 16, section 3 derives it line by line.
     """
     c, i, f, g, o, tanh_c = cache
     dc_total = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
@@ -116,7 +121,7 @@ def gru_cell_backward(dh_new, cache, w_hh):
         d_xw = [dr, dz, dn],  d_hw = [dr, dz, dn * r],  dh = dh' * z + d_hw W_hh
 
     the gradients of the input products xw (N, 3H), of the hidden products hw (N, 3H) (they differ
-    in the n block, where hw_n is scaled by r) and of h. Notebook 16, section 2.
+    in the n block, where hw_n is scaled by r) and of h. Notebook 16, Exercise 4 derives it.
     """
     h, r, z, n, hw_n = cache
     dn = dh_new * (1 - z) * (1 - n * n)  # through the tanh of the candidate
@@ -136,25 +141,25 @@ def _data(p):
 # --- what the cells and the layers share: parameters, checks, the two big products -------------
 class _Recurrent(Module):
     """Parameters ``weight_ih{suffix}`` (gates*H, C), ``weight_hh{suffix}`` (gates*H, H) and the two
-    biases, all drawn from U(-1/sqrt(H), 1/sqrt(H)) in torch's order."""
+    biases, for each suffix in ``self._suffixes`` (a cell: ``""``; a layer: ``"_l0"``, ``"_l0_reverse"``,
+    ``"_l1"``, ...), all drawn from U(-1/sqrt(H), 1/sqrt(H)) in torch's order."""
 
     _gates = 1
-    _suffix = ""
+    _suffixes = ("",)
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        dtype, device = self.xp.resolve_dtype(dtype, device)
-        self.input_size, self.hidden_size = input_size, hidden_size
-        G, bound = self._gates * hidden_size, 1 / math.sqrt(hidden_size)
-        shapes = {"weight_ih": (G, input_size), "weight_hh": (G, hidden_size)}
+    def _make_weights(self, suffix, input_size, bias, dtype, device):
+        G, bound = self._gates * self.hidden_size, 1 / math.sqrt(self.hidden_size)
+        shapes = {"weight_ih": (G, input_size), "weight_hh": (G, self.hidden_size)}
         if bias:
             shapes.update(bias_ih=(G,), bias_hh=(G,))
         for name, shape in shapes.items():
             values = uniform(-bound, bound, shape)
-            setattr(self, name + self._suffix, Parameter(self.xp.asarray(values, dtype=dtype, device=device)))
+            setattr(self, name + suffix, Parameter(self.xp.asarray(values, dtype=dtype, device=device)))
 
-    def _weights(self):
-        """(weight_ih, weight_hh, bias_ih, bias_hh) as Parameters; the biases are None without bias."""
-        s = self._suffix
+    def _weights(self, suffix=None):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of ``suffix`` (the first one by default) as
+        Parameters; the biases are None without bias."""
+        s = self._suffixes[0] if suffix is None else suffix
         return tuple(getattr(self, name + s, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def _check_input(self, x, ndim, layout):
@@ -169,20 +174,20 @@ class _Recurrent(Module):
         if tuple(h.shape) != shape:
             raise ValueError(f"{describe(self)} expects {name} of shape {shape}, got {tuple(h.shape)}")
 
-    def _input_products(self, x):
+    def _input_products(self, x, suffix=None):
         """xw = x W_ih^T + b_ih for every row of x at once: x (*, C) -> (*, gates*H)."""
-        w_ih, _, b_ih, _ = self._weights()
+        w_ih, _, b_ih, _ = self._weights(suffix)
         xw = x @ w_ih.data.T
         return xw + b_ih.data if b_ih is not None else xw
 
-    def _accumulate(self, x, h_prev, d_xw, d_hw=None):
+    def _accumulate(self, x, h_prev, d_xw, d_hw=None, suffix=None):
         """Add the parameter gradients, summed over every row (all sequences, all time steps) in one
         matrix product each, and return dx = d_xw W_ih.  x: (*, C), h_prev: (*, H), d_xw, d_hw: (*, gates*H)."""
         d_hw = d_xw if d_hw is None else d_hw
-        w_ih, w_hh, b_ih, b_hh = self._weights()
+        w_ih, w_hh, b_ih, b_hh = self._weights(suffix)
         G = d_xw.shape[-1]
         d_xw2, d_hw2 = d_xw.reshape(-1, G), d_hw.reshape(-1, G)
-        w_ih.accumulate(d_xw2.T @ x.reshape(-1, self.input_size))
+        w_ih.accumulate(d_xw2.T @ x.reshape(-1, x.shape[-1]))
         w_hh.accumulate(d_hw2.T @ h_prev.reshape(-1, self.hidden_size))
         if b_ih is not None:
             b_ih.accumulate(d_xw2.sum(axis=0))
@@ -200,6 +205,11 @@ def _check_nonlinearity(name, nonlinearity):
 
 # --- one time step ----------------------------------------------------------------------------
 class _Cell(_Recurrent):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        dtype, device = self.xp.resolve_dtype(dtype, device)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self._make_weights("", input_size, bias, dtype, device)
+
     def _check_step(self, x, hx, name="hx"):
         self._check_input(x, 2, "(N, input_size)")
         shape = (x.shape[0], self.hidden_size)
@@ -287,100 +297,208 @@ class GRUCell(_Cell):
 # --- whole sequences: unrolled in time, backpropagation through time --------------------------
 # Inside, the layers work time-major, (T, N, ...), so that the slice for step t (xw[t], da[t]) is one
 # contiguous block; the input and the output stay batch-first, (N, T, ...), as torch.nn's.
-class _Layer(_Recurrent):
-    _suffix = "_l0"
+class _Run:
+    """What one direction of one layer keeps for its backward pass: its input (T, N, C_in), the
+    hidden state each step started from (T, N, H), the step caches, and the order it read the steps."""
 
-    def __init__(self, input_size, hidden_size, bias=True, batch_first=True, device=None, dtype=None):
+    def __init__(self, suffix, inputs, h_prev, caches, order):
+        self.suffix, self.inputs, self.h_prev, self.caches, self.order = suffix, inputs, h_prev, caches, order
+
+
+class _Layer(_Recurrent):
+    """A stack of ``num_layers`` recurrent layers, each read in one or two directions (torch.nn's RNNBase).
+
+    Layer l > 0 reads the output of layer l - 1 (num_directions * H features), after dropout when
+    ``dropout > 0`` and the module is training (notebook 16, section 6). With ``bidirectional=True``, each layer has a second
+    set of weights (suffix ``_reverse``) that reads the sequence from last step to first; the two
+    outputs are concatenated per step, forward first. Initial and final states are stacked as
+    (num_layers * num_directions, N, H), row ``layer * num_directions + direction``.
+    """
+
+    _state_names = ("h0",)  # the LSTM carries two: ("h0", "c0")
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=True, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
+        name = type(self).__name__
         if batch_first is not True:
             raise ValueError(
-                f"{type(self).__name__}: nnlib's recurrent layers are batch-first only, inputs (N, T, C); "
+                f"{name}: nnlib's recurrent layers are batch-first only, inputs (N, T, C); "
                 f"got batch_first={batch_first!r}. Put time-major data (T, N, C) in that order with x.swapaxes(0, 1)"
             )
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        if isinstance(num_layers, bool) or not isinstance(num_layers, numbers.Integral) or num_layers < 1:
+            raise ValueError(f"{name}: num_layers must be an integer >= 1, got {num_layers!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            # torch.nn warns alike: there is no layer after the only one to apply it before
+            warnings.warn(f"{name}: dropout={dropout} with num_layers=1 does nothing: dropout acts between layers")
+        dtype, device = self.xp.resolve_dtype(dtype, device)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.num_layers, self.dropout, self.bidirectional = int(num_layers), float(dropout), bool(bidirectional)
+        D = self._directions = 2 if bidirectional else 1
+        self._suffixes = tuple(f"_l{layer}{'_reverse' if d else ''}" for layer in range(num_layers) for d in range(D))
+        for k, suffix in enumerate(self._suffixes):  # torch's order: layer by layer, forward then reverse
+            self._make_weights(suffix, input_size if k < D else D * hidden_size, bias, dtype, device)
 
-    def _check_sequence(self, x, h0, name="h0"):
-        """Check x (N, T, C) and h0 (1, N, H); return h0 as (N, H), zeros when None."""
+    # --- forward --------------------------------------------------------------------------------
+    def forward(self, x, hx=None):
         self._check_input(x, 3, "(N, T, input_size)")
-        shape = (1, x.shape[0], self.hidden_size)
-        if h0 is None:
-            return self.xp.zeros(shape[1:], dtype=x.dtype, device=x.device)
-        self._check_state(h0, shape, name)
-        return h0[0]
+        N, T = x.shape[0], x.shape[1]
+        if T == 0:
+            raise ValueError(
+                f"{describe(self)} expects sequences of at least one step, got input of shape {tuple(x.shape)}"
+            )
+        states = self._initial_states(x, hx)
+        D, H = self._directions, self.hidden_size
+        inputs = x.swapaxes(0, 1)  # (T, N, C): time-major inside
+        self._runs, self._masks, finals = [], [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                suffix = self._suffixes[k]
+                order = range(T - 1, -1, -1) if d else range(T)  # the reverse direction reads the last step first
+                _, w_hh, _, b_hh = self._weights(suffix)
+                xw = self._input_products(inputs, suffix)  # (T, N, gates*H): all steps in one matrix product
+                hs, final, h_prev, caches = self._steps_forward(xw, states[k], w_hh.data, _data(b_hh), order)
+                self._runs.append(_Run(suffix, inputs, self.xp.stack(h_prev), caches, order))
+                outs.append(self.xp.stack(hs))  # (T, N, H), in time order whatever the direction
+                finals.append(final)
+            inputs = outs[0] if D == 1 else self.xp.concatenate(outs, axis=-1)  # (T, N, D*H)
+            if layer < self.num_layers - 1:
+                inputs = self._dropout_between_layers(inputs)
+        final_states = tuple(self.xp.stack([f[i] for f in finals]) for i in range(len(self._state_names)))
+        return inputs.swapaxes(0, 1), final_states if len(final_states) > 1 else final_states[0]
 
-    def _start_backward(self, d_out, **final_grads):
-        """Check d_out (N, T, H) and each final-state gradient (1, N, H) or None.
+    def _initial_states(self, x, hx):
+        """Check hx ((L*D, N, H), or a pair of them for the LSTM); one tuple of (N, H) states per run."""
+        shape = (self.num_layers * self._directions, x.shape[0], self.hidden_size)
+        if hx is None:
+            given = [None] * len(self._state_names)
+        elif len(self._state_names) == 1:
+            given = [hx]
+        else:
+            given = list(_state_pair(self, hx, "hx", "(h0, c0)"))
+        states = []
+        for h, name in zip(given, self._state_names):
+            if h is None:
+                h = self.xp.zeros(shape, dtype=x.dtype, device=x.device)
+            else:
+                self._check_state(h, shape, name)
+            states.append(h)
+        return [tuple(s[k] for s in states) for k in range(shape[0])]
 
-        Returns N, T, H and the gradients flowing into the last step's states, (N, H) each (zeros for None).
+    def _dropout_between_layers(self, y):
+        """torch.nn's ``dropout``: inverted dropout on a layer's output before the next layer reads it."""
+        if not self.training or self.dropout == 0:
+            self._masks.append(None)
+            return y
+        keep = self.xp.rand(tuple(y.shape), device=y.device) >= self.dropout
+        mask = self.xp.astype(keep, y.dtype) * (0.0 if self.dropout == 1 else 1 / (1 - self.dropout))
+        self._masks.append(mask)
+        return y * mask
+
+    # --- backward -------------------------------------------------------------------------------
+    def _backward(self, d_out, final_grads):
+        """Backpropagation through time, layer by layer from the top, each direction on its own.
+
+        d_out: (N, T, D*H); final_grads: {name: (L*D, N, H) or None}. Returns dx (N, T, C) and sets
+        ``grad_h0`` (and ``grad_c0``), (L*D, N, H).
         """
-        N, T, H = len(self._hs[0]), len(self._caches), self.hidden_size
-        expected = {"d_out": (d_out, (N, T, H)), **{name: (d, (1, N, H)) for name, d in final_grads.items()}}
+        if getattr(self, "_runs", None) is None:
+            raise RuntimeError(f"{describe(self)}.backward called before forward")
+        D, H = self._directions, self.hidden_size
+        T, N = len(self._runs[0].caches), self._runs[0].h_prev.shape[1]
+        expected = {"d_out": (d_out, (N, T, D * H)),
+                    **{name: (d, (self.num_layers * D, N, H)) for name, d in final_grads.items()}}
         for name, (d, shape) in expected.items():
             if d is not None and tuple(d.shape) != shape:
                 raise ValueError(f"{describe(self)}.backward expects {name} of shape {shape}, got {tuple(d.shape)}")
         zeros = lambda: self.xp.zeros((N, H), dtype=d_out.dtype, device=d_out.device)
-        return N, T, H, [zeros() if d is None else d[0] for d in final_grads.values()]
-
-    def _accumulate_sequence(self, d_xw, d_hw=None):
-        """Parameter gradients over all steps and dx (N, T, C), from the time-major d_xw, d_hw (T, N, gates*H)."""
-        x = self._x.swapaxes(0, 1)
-        return self._accumulate(x, self._hidden_states_before_each_step(), d_xw, d_hw).swapaxes(0, 1)
-
-    def _hidden_states_before_each_step(self):
-        return self.xp.stack(self._hs[:-1])  # (T, N, H): h_{t-1} for t = 1..T
+        d_inputs = d_out.swapaxes(0, 1)  # (T, N, D*H): the gradient of the top layer's output
+        grads0 = [None] * len(self._runs)
+        for layer in reversed(range(self.num_layers)):
+            if layer < self.num_layers - 1 and self._masks[layer] is not None:
+                d_inputs = d_inputs * self._masks[layer]  # back through the dropout between layers
+            d_below = None
+            for d in range(D):
+                k = layer * D + d
+                run = self._runs[k]
+                d_final = tuple(zeros() if g is None else g[k] for g in final_grads.values())
+                w_hh = self._weights(run.suffix)[1].data
+                d_xw, d_hw, grads0[k] = self._steps_backward(d_inputs[..., d * H:(d + 1) * H], d_final, run.caches,
+                                                             w_hh, run.order)
+                dx = self._accumulate(run.inputs, run.h_prev, d_xw, d_hw, run.suffix)
+                d_below = dx if d_below is None else d_below + dx  # both directions read the same input
+            d_inputs = d_below
+        for i, name in enumerate(final_grads):
+            setattr(self, {"d_h_n": "grad_h0", "d_c_n": "grad_c0"}[name], self.xp.stack([g[i] for g in grads0]))
+        return d_inputs.swapaxes(0, 1)
 
     def extra_repr(self):
-        return super().extra_repr() + ", batch_first=True"
+        text = super().extra_repr()
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
+        return text
 
 
 class RNN(_Layer):
-    """RNN (Elman): h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
-    x: (N, T, C), h0: (1, N, H) or None -> (out (N, T, H), h_n (1, N, H)).
+    """RNN (Elman): h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu), per layer and direction.
+    x: (N, T, C), h0: (L*D, N, H) or None -> (out (N, T, D*H), h_n (L*D, N, H)), with L = num_layers and
+    D = 2 if bidirectional else 1.
 
-    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (1, N, H).
+    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (L*D, N, H).
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, batch_first=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=True,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         _check_nonlinearity("RNN", nonlinearity)
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, batch_first, device, dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
-    def forward(self, x, h0=None):
-        h = self._check_sequence(x, h0)
-        _, w_hh, _, b_hh = self._weights()
-        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, H): all input products in one matrix product
-        self._x, self._hs, self._caches = x, [h], []
-        for t in range(x.shape[1]):
-            h, cache = rnn_cell_forward(xw[t], h, w_hh.data, _data(b_hh), self.nonlinearity)
-            self._hs.append(h)
-            self._caches.append(cache)
-        return self.xp.stack(self._hs[1:], axis=1), h[None]
+    def _steps_forward(self, xw, state, w_hh, b_hh, order):
+        """One direction of one layer: the steps in ``order``. Returns the states (by time), the final
+        state, the state each step started from (by time) and the step caches."""
+        (h,) = state
+        T = len(xw)
+        hs, h_prev, caches = [None] * T, [None] * T, [None] * T
+        for t in order:
+            h_prev[t] = h
+            h, caches[t] = rnn_cell_forward(xw[t], h, w_hh, b_hh, self.nonlinearity)
+            hs[t] = h
+        return hs, (h,), h_prev, caches
+
+    def _steps_backward(self, d_out, d_final, caches, w_hh, order):
+        """BPTT over one direction: from the last step read back to the first, dh_t = d_out[t] + (what
+        the step read after t sent back). Returns da (T, N, H), None (the same for the hidden product)
+        and the gradient of the initial state. Notebook 15, section 3."""
+        (dh,) = d_final
+        da = [None] * len(caches)
+        for t in reversed(order):
+            # h_t feeds both the output at t and the next step
+            da[t], dh = rnn_cell_backward(dh + d_out[t], caches[t], w_hh, self.nonlinearity)
+        return self.xp.stack(da), None, (dh,)
 
     def backward(self, d_out, d_h_n=None):
-        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H).
-
-        Backpropagation through time: from t = T down to 1, dh_t = d_out[:, t] + (what step t + 1
-        sent back), then one ``rnn_cell_backward``; the parameter gradients sum over every step.
-        Notebook 15, section 3.
-        """
-        N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
-        da = [None] * T
-        for t in reversed(range(T)):
-            # h_t feeds both the output at t and the next step
-            da[t], dh = rnn_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data, self.nonlinearity)
-        self.grad_h0 = dh[None]
-        return self._accumulate_sequence(self.xp.stack(da))
+        """d_out: (N, T, D*H), d_h_n: (L*D, N, H) or None -> dx: (N, T, C); grad_h0: (L*D, N, H)."""
+        return self._backward(d_out, {"d_h_n": d_h_n})
 
     def extra_repr(self):
         return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
 
 
 class LSTM(_Layer):
-    """LSTM: per step, i, f, g, o from x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh; c_t = f c_{t-1} + i g;
-    h_t = o tanh(c_t).  x: (N, T, C), hx = (h0, c0) (1, N, H) each, or None
-    -> (out (N, T, H), (h_n, c_n) (1, N, H) each).
+    """LSTM: per step, layer and direction, i, f, g, o from x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh;
+    c_t = f c_{t-1} + i g; h_t = o tanh(c_t).  x: (N, T, C), hx = (h0, c0) (L*D, N, H) each, or None
+    -> (out (N, T, D*H), (h_n, c_n) (L*D, N, H) each), with L = num_layers, D = 2 if bidirectional else 1.
 
     ``backward(d_out, d_state=None)``, d_state = (d_h_n, d_c_n) (either may be None), returns dx
-    (N, T, C) and stores ``grad_h0`` and ``grad_c0`` (1, N, H).
+    (N, T, C) and stores ``grad_h0`` and ``grad_c0`` (L*D, N, H).
 
     >>> import numpy as np, nnlib.numpy as nn
     >>> lstm = nn.LSTM(input_size=3, hidden_size=5)
@@ -391,69 +509,73 @@ class LSTM(_Layer):
     (2, 7, 3)
     >>> [name for name, _ in lstm.named_parameters()]           # torch.nn.LSTM's names
     ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
+    >>> deep = nn.LSTM(3, 5, num_layers=2, bidirectional=True)  # two layers, each read both ways
+    >>> out, (h_n, c_n) = deep(np.zeros((2, 7, 3)))
+    >>> out.shape, h_n.shape                                    # forward and reverse outputs side by side
+    ((2, 7, 10), (4, 2, 5))
+    >>> [name for name, _ in deep.named_parameters()][4:8]
+    ['weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse']
     """
 
     _gates = 4
+    _state_names = ("h0", "c0")
 
-    def forward(self, x, hx=None):
-        h0, c0 = (None, None) if hx is None else _state_pair(self, hx, "hx", "(h0, c0)")
-        h, c = self._check_sequence(x, h0, "h0"), self._check_sequence(x, c0, "c0")
-        _, w_hh, _, b_hh = self._weights()
-        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 4H): all input products in one matrix product
-        self._x, self._hs, self._caches = x, [h], []
-        for t in range(x.shape[1]):
-            h, c, cache = lstm_cell_forward(xw[t], h, c, w_hh.data, _data(b_hh))
-            self._hs.append(h)
-            self._caches.append(cache)
-        return self.xp.stack(self._hs[1:], axis=1), (h[None], c[None])
+    def _steps_forward(self, xw, state, w_hh, b_hh, order):
+        h, c = state
+        T = len(xw)
+        hs, h_prev, caches = [None] * T, [None] * T, [None] * T
+        for t in order:
+            h_prev[t] = h
+            h, c, caches[t] = lstm_cell_forward(xw[t], h, c, w_hh, b_hh)
+            hs[t] = h
+        return hs, (h, c), h_prev, caches
+
+    def _steps_backward(self, d_out, d_final, caches, w_hh, order):
+        """BPTT with ``lstm_cell_backward`` at each step, the last step read first; the cell state's
+        gradient flows back through dc = dc_total * f alone (notebook 16, sections 1 and 3)."""
+        dh, dc = d_final
+        da = [None] * len(caches)
+        for t in reversed(order):
+            da[t], dh, dc = lstm_cell_backward(dh + d_out[t], dc, caches[t], w_hh)
+        return self.xp.stack(da), None, (dh, dc)
 
     def backward(self, d_out, d_state=None):
-        """d_out: (N, T, H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (1, N, H).
-
-        Backpropagation through time with ``lstm_cell_backward`` at each step, latest first; the
-        cell state's gradient flows back through dc = dc_total * f alone (notebook 16, section 1).
-        """
+        """d_out: (N, T, D*H), d_state: (d_h_n, d_c_n) or None -> dx: (N, T, C); grad_h0, grad_c0: (L*D, N, H)."""
         d_h_n, d_c_n = (None, None) if d_state is None else _state_pair(self, d_state, "d_state", "(d_h_n, d_c_n)")
-        N, T, H, (dh, dc) = self._start_backward(d_out, d_h_n=d_h_n, d_c_n=d_c_n)
-        da = [None] * T
-        for t in reversed(range(T)):
-            da[t], dh, dc = lstm_cell_backward(dh + d_out[:, t], dc, self._caches[t], self.weight_hh_l0.data)
-        self.grad_h0, self.grad_c0 = dh[None], dc[None]
-        return self._accumulate_sequence(self.xp.stack(da))
+        return self._backward(d_out, {"d_h_n": d_h_n, "d_c_n": d_c_n})
 
 
 class GRU(_Layer):
-    """GRU: per step, r, z = sig(.), n = tanh(x_t W_in^T + b_in + r (h_{t-1} W_hn^T + b_hn)),
-    h_t = (1 - z) n + z h_{t-1}.  x: (N, T, C), h0: (1, N, H) or None -> (out (N, T, H), h_n (1, N, H)).
+    """GRU: per step, layer and direction, r, z = sig(.), n = tanh(x_t W_in^T + b_in + r (h_{t-1} W_hn^T + b_hn)),
+    h_t = (1 - z) n + z h_{t-1}.  x: (N, T, C), h0: (L*D, N, H) or None -> (out (N, T, D*H), h_n (L*D, N, H)).
 
-    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (1, N, H).
+    ``backward(d_out, d_h_n=None)`` returns dx (N, T, C) and stores ``grad_h0`` (L*D, N, H).
     """
 
     _gates = 3
 
-    def forward(self, x, h0=None):
-        h = self._check_sequence(x, h0)
-        _, w_hh, _, b_hh = self._weights()
-        xw = self._input_products(x.swapaxes(0, 1))  # (T, N, 3H): all input products in one matrix product
-        self._x, self._hs, self._caches = x, [h], []
-        for t in range(x.shape[1]):
-            h, cache = gru_cell_forward(xw[t], h, w_hh.data, _data(b_hh))
-            self._hs.append(h)
-            self._caches.append(cache)
-        return self.xp.stack(self._hs[1:], axis=1), h[None]
+    def _steps_forward(self, xw, state, w_hh, b_hh, order):
+        (h,) = state
+        T = len(xw)
+        hs, h_prev, caches = [None] * T, [None] * T, [None] * T
+        for t in order:
+            h_prev[t] = h
+            h, caches[t] = gru_cell_forward(xw[t], h, w_hh, b_hh)
+            hs[t] = h
+        return hs, (h,), h_prev, caches
+
+    def _steps_backward(self, d_out, d_final, caches, w_hh, order):
+        """BPTT with ``gru_cell_backward`` at each step, the last step read first (notebook 16, Exercise 4).
+        The input and hidden products get different gradients (the reset gate scales the hidden one)."""
+        (dh,) = d_final
+        d_xw, d_hw = [None] * len(caches), [None] * len(caches)
+        for t in reversed(order):
+            d_xw[t], d_hw[t], dh = gru_cell_backward(dh + d_out[t], caches[t], w_hh)
+        return self.xp.stack(d_xw), self.xp.stack(d_hw), (dh,)
 
     def backward(self, d_out, d_h_n=None):
-        """d_out: (N, T, H), d_h_n: (1, N, H) or None -> dx: (N, T, C); grad_h0: (1, N, H).
-
-        Backpropagation through time with ``gru_cell_backward`` at each step, latest first
-        (notebook 16, section 2).
-        """
-        N, T, H, (dh,) = self._start_backward(d_out, d_h_n=d_h_n)
-        d_xw, d_hw = [None] * T, [None] * T
-        for t in reversed(range(T)):
-            d_xw[t], d_hw[t], dh = gru_cell_backward(dh + d_out[:, t], self._caches[t], self.weight_hh_l0.data)
-        self.grad_h0 = dh[None]
-        return self._accumulate_sequence(self.xp.stack(d_xw), self.xp.stack(d_hw))
+        """d_out: (N, T, D*H), d_h_n: (L*D, N, H) or None -> dx: (N, T, C); grad_h0: (L*D, N, H)."""
+        return self._backward(d_out, {"d_h_n": d_h_n})
 
 
 def _state_pair(who, pair, name, layout):

@@ -55,24 +55,38 @@ def expect_close(answer, expected, what="your answer", *, atol=1e-6, rtol=1e-5, 
             raise ExerciseError(_with_hint(f"{what}: contains NaN or inf.", hint))
         wrong = ~np.isclose(got, want, atol=atol, rtol=rtol)
     if np.any(wrong):
+        # Never print the expected value: for a one-number answer that would hand it over.
         idx = tuple(int(i) for i in np.argwhere(wrong)[0]) if got.ndim else ()
-        where = f" at index {idx}" if idx else ""
+        g, w = (got[idx], want[idx]) if idx else (got[()], want[()])
+        side = "" if want.dtype == bool else (" (too large)" if g > w else " (too small)")
+        if wrong.size == 1:
+            raise ExerciseError(_with_hint(f"{what}: {g} is wrong{side}.", hint))
         raise ExerciseError(_with_hint(
             f"{what}: {int(np.sum(wrong))} of {wrong.size} values are wrong; "
-            f"first{where}: expected {want[idx] if idx else want}, got {got[idx] if idx else got}.", hint))
+            f"the first at index {idx} is {g}{side}.", hint))
 
 
 def expect_function(fn, reference, inputs, what="your function", *, atol=1e-6, rtol=1e-5, hint="") -> None:
     """``fn(*args)`` must equal ``reference(*args)`` for every ``args`` in ``inputs``.
 
     Each input is a tuple of arguments or a single argument. A function whose body is still ``...``
-    (it returns ``None``) counts as not attempted: :class:`NotAttempted` is raised.
+    (it returns ``None``) counts as not attempted: :class:`NotAttempted` is raised. A function that raises
+    (say NumPy's shape error from a forgotten transpose) gets an :class:`ExerciseError` naming the test case
+    and the exception, instead of a traceback from deep inside the learner's code.
     """
     if not callable(fn):
         raise ExerciseError(_with_hint(f"{what}: expected a function, got {type(fn).__name__}.", hint))
     for i, args in enumerate(inputs):
         args = args if isinstance(args, tuple) else (args,)
-        got = fn(*args)
+        try:
+            got = fn(*args)
+        except (ExerciseError, NotAttempted):
+            raise
+        except Exception as error:              # the learner's bug, reported in the house style
+            shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in args)
+            raise ExerciseError(_with_hint(
+                f"{what} (test case {i + 1}) raised {type(error).__name__}: {error} "
+                f"(its arguments had shapes/types: {shapes}).", hint)) from None
         if not_attempted(got):
             raise NotAttempted(what)
         expect_close(got, reference(*args), f"{what} (test case {i + 1})", atol=atol, rtol=rtol, hint=hint)

@@ -99,6 +99,10 @@ def _judge_k_fold(fn):
            "the same seed must give the same folds (use np.random.default_rng(seed)).")
     expect(not np.array_equal(np.asarray(first[0][1]), np.arange(len(first[0][1]))),
            "the samples must be shuffled before they are cut into folds (the first fold is 0, 1, 2, ...).")
+    other = fn(103, 5, 1)
+    expect(not all(np.array_equal(np.sort(a[1]), np.sort(b[1])) for a, b in zip(first, other)),
+           "seed=0 and seed=1 gave the same folds: the shuffle must come from np.random.default_rng(seed), "
+           "with the seed that was passed in.")
 
 
 def _remainder_in_last(n, k, seed):
@@ -126,6 +130,9 @@ register(Exercise(
         "the remainder all goes to the last fold": lambda: _remainder_in_last,
         "each fold drawn independently (overlapping folds)": lambda: _independent_draws,
         "the training part keeps the validation fold": lambda: _train_includes_val,
+        "ignores the seed (always shuffles with seed 0)": lambda: (
+            lambda n, k, seed: [(np.setdiff1d(np.arange(n), v), v)
+                                for v in np.array_split(np.random.default_rng(0).permutation(n), k)]),
         "no shuffling": lambda: (lambda n, k, seed: [(np.setdiff1d(np.arange(n), v), v)
                                                       for v in np.array_split(np.arange(n), k)]),
     },

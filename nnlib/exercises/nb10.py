@@ -51,6 +51,13 @@ def _judge_dropout(fn):
            "probability p. Hint: keep = rng.random(h.shape) >= p.")
     expect(np.ptp(draws, axis=0).max() > 0,
            "my_dropout: every call returns the same output: the mask must be drawn from the rng you are given.")
+    # Each entry must be dropped on its own: a single draw for the whole array, or one mask per feature shared
+    # by every example, also zeroes a fraction p and keeps the mean, but its entries fall together.
+    masks = (draws == 0).reshape(_DRAWS, -1).astype(float)
+    together = np.corrcoef(masks, rowvar=False)[~np.eye(masks.shape[1], dtype=bool)]
+    expect(np.nanmax(np.abs(together)) < 0.15,
+           "my_dropout: entries of one call are dropped together: each entry needs its own random number. "
+           "Hint: draw a whole array of them, rng.random(h.shape), not one number or one per column.")
     mean = draws.mean(axis=0)
     expect(np.allclose(mean, _H, rtol=0.05),
            f"my_dropout: averaged over {_DRAWS} draws the output is {np.round(mean.ravel()[:3], 2)}..., not the input "
@@ -68,6 +75,10 @@ register(Exercise(
         "no rescaling of the survivors": lambda: _dropout_wrong(lambda p: 1.0),
         "multiplies by (1 - p) instead of dividing": lambda: _dropout_wrong(lambda p: 1 - p),
         "keeps with probability p (drops 1 - p)": lambda: (lambda h, p, rng: h * (rng.random(h.shape) < p) / (1 - p)),
+        "one draw for the whole array (rng.random() without a shape)":
+            lambda: (lambda h, p, rng: h * (rng.random() >= p) / (1 - p)),
+        "one mask per feature, shared by every example of the batch":
+            lambda: (lambda h, p, rng: h * (rng.random(h.shape[-1]) >= p) / (1 - p)),
         "ignores rng (a fixed mask)":
             lambda: (lambda h, p, rng: h * (np.random.default_rng(0).random(h.shape) >= p) / (1 - p)),
     },

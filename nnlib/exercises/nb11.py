@@ -4,6 +4,7 @@
 (``nnlib.gradcheck``) and against ``nn.BatchNorm1d.backward``; 11.3 the cosine schedule; 11.4 folding a
 trained batch norm into an affine map.
 """
+import copy
 import math
 
 import numpy as np
@@ -204,9 +205,17 @@ def _judge_fold(fold, layer, x):
     a, c = (np.asarray(r, dtype=np.float64) for r in result)
     expect(a.shape == c.shape == (layer.num_features,),
            f"fold_batch_norm: a and c should each have shape ({layer.num_features},), got {a.shape} and {c.shape}.")
-    expect_close(x * a + c, layer(x), "x * a + c against the layer in eval mode",
-                 hint="in eval mode y = weight * (x - running_mean) / sqrt(running_var + eps) + bias: read off the "
-                      "factor of x and the constant. Use the layer's running statistics, not those of a batch.")
+    hint = ("in eval mode y = weight * (x - running_mean) / sqrt(running_var + eps) + bias: read off the factor of x "
+            "and the constant. Use the layer's running statistics, not those of a batch.")
+    expect_close(x * a + c, layer(x), "x * a + c against the layer in eval mode", hint=hint)
+    # A layer that was never trained by an optimizer has weight 1 and bias 0, so an answer that ignores them would
+    # pass on it: fold a copy whose weight and bias are not 1 and 0 as well.
+    other = copy.deepcopy(layer)
+    other.weight.data[...] = np.linspace(1.5, -0.5, layer.num_features)
+    other.bias.data[...] = np.linspace(-0.3, 0.7, layer.num_features)
+    a2, c2 = (np.asarray(r, dtype=np.float64) for r in fold(other))
+    expect_close(x * a2 + c2, other(x), "x * a + c for a layer whose weight and bias are not 1 and 0",
+                 hint="the layer's weight scales the normalized value and its bias shifts it: both belong in a and c")
 
 
 def _trained_batch_norm():
@@ -215,7 +224,7 @@ def _trained_batch_norm():
     rng = np.random.default_rng(0)
     loc, scale = [5.0, -3.0, 0.0], [2.0, 0.5, 10.0]
     layer = nn.BatchNorm1d(3, dtype=np.float64)
-    layer.weight.data[...], layer.bias.data[...] = [1.5, 0.5, -1.0], [0.1, -0.2, 2.0]
+    # like the notebook's layer: running statistics gathered, weight and bias still at their initial 1 and 0
     for _ in range(50):
         layer(rng.normal(loc=loc, scale=scale, size=(64, 3)))
     return {"layer": layer, "x": rng.normal(loc=loc, scale=scale, size=(64, 3))}
@@ -236,6 +245,8 @@ register(Exercise(
         "divides by the variance, not its square root": lambda layer, x: (
             lambda bn: (bn.weight.data / (bn.running_var + bn.eps),
                         bn.bias.data - bn.weight.data / (bn.running_var + bn.eps) * bn.running_mean)),
+        "ignores weight and bias (right only while they are 1 and 0)": lambda layer, x: (
+            lambda bn: (1 / np.sqrt(bn.running_var + bn.eps), -bn.running_mean / np.sqrt(bn.running_var + bn.eps))),
         "c forgets to scale the mean": lambda layer, x: (
             lambda bn: (bn.weight.data / np.sqrt(bn.running_var + bn.eps), bn.bias.data - bn.running_mean)),
     },

@@ -1,4 +1,5 @@
 """Exercises of notebook 17 (GPUs and speed): counting FLOPs, arithmetic intensity, the ridge point."""
+import math
 import numbers
 
 from nnlib.exercises import Exercise, expect, expect_close, expect_function, register
@@ -51,17 +52,26 @@ register(Exercise(
 def _judge_ridge_size(answer, *, peak, bandwidth):
     expect(isinstance(answer, numbers.Real) and not isinstance(answer, bool),
            f"expected a matrix size n (a number), got {type(answer).__name__}.")
+    hint = ("an n x n float32 product does 2 n^3 FLOPs and moves 3 n^2 numbers of 4 bytes; its intensity must reach "
+            "peak / bandwidth, and n is the smallest whole number for which it does")
+    expect(float(answer) == round(float(answer)), f"a matrix size is a whole number, got {answer}. Hint: {hint}")
+    n = int(round(float(answer)))
     exact = 6 * peak / bandwidth  # n / 6 = peak / bandwidth
-    expect(abs(float(answer) - exact) <= 1,
-           f"at n = {answer} the roofline does not turn from memory-bound to compute-bound. Hint: an n x n float32 "
-           f"product does 2 n^3 FLOPs and moves 3 n^2 numbers of 4 bytes; set that intensity equal to peak / bandwidth.")
+    tol = 1e-12 * exact
+    expect(n >= exact - tol,
+           f"at n = {n} the roofline still says memory-bound (its intensity is below the ridge point). Hint: {hint}")
+    expect(n - 1 < exact - tol,
+           f"n = {n} is compute-bound, but so is a smaller size: the question asks for the smallest. Hint: {hint}")
 
 
 register(Exercise(
     key="17.3", title="smallest_compute_bound_n",
     judge=_judge_ridge_size,
-    context=lambda: {"peak": 1.0e11, "bandwidth": 2.5e10},
+    context=lambda: {"peak": 1.0e11, "bandwidth": 2.2e10},     # ridge 4.55 FLOPs per byte: n = 27.3 -> 28
     wrong_answers={
+        "rounds down: one size short of the ridge": lambda peak, bandwidth: math.floor(6 * peak / bandwidth),
+        "the exact real value 6 peak / bandwidth, not a size": lambda peak, bandwidth: 6 * peak / bandwidth,
+        "one size too many": lambda peak, bandwidth: math.ceil(6 * peak / bandwidth) + 1,
         "the ridge point itself (FLOPs per byte), not n": lambda peak, bandwidth: peak / bandwidth,
         "FLOPs without the factor 2": lambda peak, bandwidth: 3 * peak / bandwidth,
         "8-byte numbers (float64)": lambda peak, bandwidth: 12 * peak / bandwidth,

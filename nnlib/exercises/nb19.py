@@ -57,6 +57,9 @@ def _judge_sampler(fn):
                       "Hint: an exponent drawn from [-4, -1] is not yet a learning rate.")
     expect(not np.array_equal(draws, fn(np.random.default_rng(1), _DRAWS)),
            "two different generators gave the same learning rates: that is a grid, not a random search. Hint: draw with rng.")
+    expect(np.array_equal(draws, np.asarray(fn(np.random.default_rng(0), _DRAWS), dtype=np.float64)),
+           "two generators with the same seed gave different learning rates: the draws must come from rng, so that a "
+           "search can be repeated. Hint: call rng's own methods, not np.random's global ones.")
     per_decade = [np.mean(draws < 1e-3), np.mean(draws < 1e-2)]
     expect(abs(per_decade[0] - 1 / 3) < 0.02 and abs(per_decade[1] - 2 / 3) < 0.02,
            f"{per_decade[0]:.0%} of your draws are below 1e-3 and {per_decade[1]:.0%} below 1e-2; log-uniform puts a third "
@@ -70,6 +73,7 @@ register(Exercise(
         "uniform on [1e-4, 1e-1]": lambda: (lambda rng, n: rng.uniform(1e-4, 1e-1, n)),
         "the exponent, not the learning rate": lambda: (lambda rng, n: rng.uniform(-4, -1, n)),
         "a log-spaced grid, not random": lambda: (lambda rng, n: np.logspace(-4, -1, n)),
+        "ignores rng: draws from NumPy's global generator": lambda: (lambda rng, n: 10.0 ** np.random.uniform(-4, -1, n)),
         "the natural log's range with base 10": lambda: (lambda rng, n: 10 ** rng.uniform(np.log(1e-4), np.log(1e-1), n)),
     },
 ))

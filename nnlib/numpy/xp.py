@@ -7,12 +7,13 @@ functions further down, one each; this file and its torch twin are the only plac
 Besides the operations: what is really per-backend (the default dtype, devices, the type checks).
 """
 import contextlib
+import math
 
 import numpy as np
 # re-exported: the shared code calls them as xp.<name>
 from numpy import abs, amax, arange, asarray, broadcast_to, concatenate, exp, float64, int64  # noqa: F401
 from numpy import isfinite, isnan, log, log1p, ones, permute_dims, sign, sqrt, stack  # noqa: F401
-from numpy import tanh, where, zeros, zeros_like  # noqa: F401
+from numpy import cos, sin, tanh, where, zeros, zeros_like  # noqa: F401
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib._checks import describe
@@ -29,6 +30,13 @@ def sigmoid(x):
     bottom by exp(x / 2)). NumPy has no sigmoid; tanh never overflows and is one vectorized pass,
     where exp-based formulas need several (LSTMs call this three times per time step)."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def erf(x):
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, elementwise. NumPy has none;
+    the C library's ``math.erf`` is applied to each element (exact to rounding; slower than a ufunc)."""
+    x = np.asarray(x)
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
 
 
 def max_argmax(x, axis):

@@ -11,9 +11,9 @@ import contextlib
 import torch
 import torch.nn.functional as F
 # re-exported: the shared code calls them as xp.<name>
-from torch import abs, amax, arange, broadcast_to, concatenate, exp, float64, int64, isfinite  # noqa: F401
+from torch import abs, amax, arange, broadcast_to, concatenate, erf, exp, float64, int64, isfinite  # noqa: F401
 from torch import isnan, log, log1p, ones, sigmoid, sign, sqrt, stack, tanh  # noqa: F401
-from torch import where, zeros, zeros_like  # noqa: F401
+from torch import cos, sin, where, zeros, zeros_like  # noqa: F401
 from torch import as_tensor as asarray  # noqa: F401
 from torch import permute as permute_dims  # noqa: F401
 
@@ -85,8 +85,10 @@ def is_floating(x) -> bool:
 
 # --- devices, dtypes and checks -------------------------------------------------------------------
 def default_device() -> torch.device:
-    """CUDA when a GPU is present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when a GPU is present, else Apple's MPS, else the CPU (see :mod:`nnlib.device`)."""
+    from nnlib.device import default_device as chosen  # here, not at the top: xp's names are a namespace
+
+    return chosen()
 
 
 def resolve_dtype(dtype=None, device=None):
@@ -95,6 +97,9 @@ def resolve_dtype(dtype=None, device=None):
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"parameters must have a floating torch dtype, got {dtype!r}")
     device = default_device() if device is None else torch.device(device)
+    from nnlib.device import check_dtype  # MPS has no float64: say so before a layer fails
+
+    check_dtype(device, dtype)
     return dtype, device
 
 
