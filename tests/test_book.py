@@ -185,10 +185,11 @@ def test_solutions_are_collapsed_and_revealed_on_click(book, page):
     expected = sum("solution" in c["metadata"].get("tags", [])
                    for c in json.loads((ROOT / "notebooks" / f"{CHAPTERS[1]}.ipynb").read_text())["cells"])
     assert n == expected > 0
-    first = solutions.first
-    assert first.get_attribute("open") is None and not first.locator(".cell_input").is_visible()
-    first.locator("summary").click()
-    assert first.locator(".cell_input").is_visible() and "Solution" in first.inner_text()
+    first = solutions.first.element_handle()  # this one element, whatever its summary says next
+    assert not first.evaluate("d => d.open") and not first.query_selector(".cell_input").is_visible()
+    first.query_selector("summary").click()
+    assert first.evaluate("d => d.open") and first.query_selector(".cell_input").is_visible()
+    assert "_solution" in first.query_selector(".cell_input").inner_text()  # the solution's own names
 
 
 def test_the_figure_check_lists_figures_without_title_or_axis_labels(book):
