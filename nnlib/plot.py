@@ -350,13 +350,24 @@ def _shows_axis(ax, which):
     return axis.get_visible() and len(ticks) > 0
 
 
+def _aligned(ax, other, which):
+    """True when ``other`` sits in the same column (x) or row (y) of the layout as ``ax`` (a twin
+    drawn in the very same place is not: its other axis has a scale of its own)."""
+    (x0, y0, w, h), (x1, y1, w1, h1) = ax.get_position().bounds, other.get_position().bounds
+    if np.allclose((x0, y0, w, h), (x1, y1, w1, h1), atol=1e-3):
+        return False
+    return np.allclose((x0, w), (x1, w1), atol=1e-3) if which == "x" else np.allclose((y0, h), (y1, h1), atol=1e-3)
+
+
 def _label(ax, which, panels):
-    """The panel's own axis label, one on a panel it shares that axis with (the usual layout of
-    ``plt.subplots(sharex=True)`` labels only the outer panels), or the figure's ``supxlabel``."""
+    """The panel's own axis label, one on a panel it shares that axis with or that sits in its
+    column (x) or row (y) (the usual layout labels only the outer panels: ``sharex=True``,
+    ``label_outer``), or the figure's ``supxlabel``/``supylabel``."""
     get = (lambda a: a.get_xlabel()) if which == "x" else (lambda a: a.get_ylabel())
     common = ax.figure.get_supxlabel() if which == "x" else ax.figure.get_supylabel()
     shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
-    for other in [ax] + [a for a in shared.get_siblings(ax) if a in panels]:
+    mates = [a for a in panels if a is not ax and (a in shared.get_siblings(ax) or _aligned(ax, a, which))]
+    for other in [ax] + mates:
         if get(other).strip():
             return _plain(get(other))
     return _plain(common)

@@ -263,3 +263,18 @@ def test_a_twin_axis_and_a_sub_figure_share_the_title_over_them():
     right.suptitle("two images")
     assert plot.figure_problems(fig) == []
     assert plot.describe_figure(fig) == "two images. 2 images. curve; x axis: x; y axis: y."
+
+
+def test_a_row_of_panels_may_label_its_y_axis_once_and_a_column_its_x_axis_once():
+    fig, axes = plt.subplots(2, 3)
+    for ax in axes.ravel():
+        ax.imshow(np.eye(3))
+        ax.set_title("a map")
+    axes[0, 0].set_ylabel("row")
+    axes[1, 0].set_ylabel("row")
+    for ax in axes[1]:
+        ax.set_xlabel("column")
+    assert plot.figure_problems(fig) == []
+    axes[1, 0].set_ylabel("")
+    assert plot.figure_problems(fig) == ["panel 4: no y-axis label", "panel 5: no y-axis label",
+                                         "panel 6: no y-axis label"]
