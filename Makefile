@@ -22,7 +22,8 @@ PLATFORMS ?= native
 PYTHONS   ?=
 UV_VERSION := 0.13.8
 
-.PHONY: lab test setup clean lock lock-upgrade wheelhouse test-newest test-oldest check-offline
+.PHONY: lab test setup clean lock lock-upgrade wheelhouse test-newest test-oldest check-offline \
+	book student test-book test-student test-browser
 
 setup: $(STAMP)
 
@@ -74,6 +75,26 @@ test-oldest:
 # notebooks with loopback only (needs `make wheelhouse` first, and root for unshare).
 check-offline:
 	tools/check_offline_install.sh
+
+# The course as a static site, build/book/index.html: every notebook executed (in parallel, each
+# kept until it or nnlib changes), read with no network. See book/editions.py.
+book: $(STAMP)
+	$(PY) book/editions.py book
+
+# The notebooks without their solution cells, to hand out: build/student/.
+student: $(STAMP)
+	$(PY) book/editions.py student
+
+# Tests of the two editions and of the widgets in a real browser; they need Chromium
+# (Debian: apt-get install -y chromium). CI runs them after `make test` (.ci/run).
+test-book: book
+	$(PY) -m pytest -n 0 -m book tests/test_book.py
+
+test-student: student
+	$(PY) -m pytest -n auto --dist load -m student tests/test_student.py
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -n 0 -m browser tests/test_widgets_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

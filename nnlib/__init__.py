@@ -10,7 +10,15 @@ and backend-free helpers beside them: ``nnlib.data``, ``nnlib.metrics``,
 
 ``nnlib.doctor()`` (or ``python -m nnlib doctor``) checks a machine for the course.
 """
+import sys as _sys
+
 from nnlib.random import manual_seed
+
+if "IPython" in _sys.modules and _sys.modules["IPython"].get_ipython() is not None:
+    # In a notebook: the course's plot style, and a text alternative on every figure shown.
+    from nnlib.plot import install_figure_alt_text as _install
+
+    _install()
 
 __version__ = "0.1.0"
 __all__ = ["manual_seed", "doctor", "__version__"]

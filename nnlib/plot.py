@@ -1,19 +1,50 @@
 """Plotting helpers for the notebooks (matplotlib). Each returns its Figure or Axes; in Jupyter the
-figure shows itself, so no ``plt.show()`` is needed."""
+figure shows itself, so no ``plt.show()`` is needed.
+
+Importing this module sets a colour-blind-safe default colour cycle (:func:`use_style`). In a
+Jupyter kernel, ``import nnlib`` also calls :func:`install_figure_alt_text`: every figure the
+notebook shows then carries a text alternative built from its titles, axis labels and legends
+(``alt`` in the PNG output's metadata; the course's book turns it into ``<img alt=...>``), and
+the list of what it lacks (:func:`figure_problems`) for the book's figure check.
+"""
+import re
+import sys
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
 from nnlib._checks import to_numpy
 
-__all__ = ["plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
-           "draw_unrolled_rnn", "show_matrix"]
+__all__ = [
+    "plot_history", "plot_decision_boundary", "show_images", "plot_confusion_matrix", "plot_graph",
+    "draw_unrolled_rnn", "show_matrix",
+    "COLORBLIND_COLORS", "use_style", "describe_figure", "figure_problems", "install_figure_alt_text",
+]
+
+# The Okabe & Ito (2008) palette, which stays distinguishable under the common colour-vision
+# deficiencies (Wong 2011, Nature Methods 8:441), ordered like matplotlib's default tab10 hues so
+# that C0..C4 are still blue, orange, green, red (vermillion) and purple (reddish purple).
+COLORBLIND_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
-def plot_history(history, figsize=None):
+def use_style():
+    """Make :data:`COLORBLIND_COLORS` matplotlib's default colour cycle (images keep viridis, itself
+    colour-blind safe). Called when ``nnlib.plot`` is imported; ``plt.rcdefaults()`` undoes it."""
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=list(COLORBLIND_COLORS))
+    matplotlib.rcParams["image.cmap"] = "viridis"
+
+
+use_style()
+
+
+def plot_history(history, figsize=None, title=None):
     """Learning curves from a :class:`nnlib.train.History`: losses, then one panel per metric.
 
-    Returns the Figure; its axes are ``fig.axes`` (loss first). The best epoch, when known,
-    is marked with a dotted line.
+    Returns the Figure; its axes are ``fig.axes`` (loss first), each titled by what it shows;
+    ``title`` adds a figure title above them. The best epoch, when known, is marked with a
+    dotted line.
     """
     names = sorted({key.split("_", 1)[1] for key in history.metrics})
     fig, axes = plt.subplots(1, 1 + len(names), figsize=figsize or (5 * (1 + len(names)), 3.5), squeeze=False)
@@ -29,8 +60,11 @@ def plot_history(history, figsize=None):
             ax.axvline(history.best_epoch + 1, color="gray", linestyle=":", label="best epoch")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
+        ax.set_title(f"{name} per epoch")
         ax.legend()
         ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -70,11 +104,13 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200, padding=0.
     return ax
 
 
-def show_images(images, labels=None, ncols=10, predictions=None, class_names=None, cmap="gray_r", size=1.2):
+def show_images(images, labels=None, ncols=10, predictions=None, class_names=None, cmap="gray_r", size=1.2,
+                title=None):
     """A grid of images: (N, H, W), or (N, C, H, W) with C = 1 or 3 (PyTorch layout).
 
     labels: titles; with ``predictions`` as well, each title reads 'true/predicted' and wrong
-    predictions are drawn in red. class_names maps label integers to names. Returns the Figure.
+    predictions are drawn in red. class_names maps label integers to names. ``title`` is the
+    figure's title (say what the images are). Returns the Figure.
     """
     images = to_numpy(images)
     if images.ndim == 4:
@@ -106,15 +142,17 @@ def show_images(images, labels=None, ncols=10, predictions=None, class_names=Non
             ax.set_title(f"{name(labels[i])}/{name(predictions[i])}", color="red" if wrong else "black", fontsize=9)
         elif labels is not None:
             ax.set_title(name(labels[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="Blues"):
+def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="Blues", title=None):
     """Draw a confusion matrix (rows: true class, columns: predicted class) with its counts.
 
     normalize=True shows each row as fractions of that true class (the per-class recall on the
-    diagonal). Returns the Axes.
+    diagonal). ``title`` defaults to saying which of the two is shown. Returns the Axes.
     """
     cm = to_numpy(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
@@ -134,6 +172,8 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False, cmap="
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
+    ax.set_title(title or ("confusion matrix, each row as fractions of its true class" if normalize
+                           else "confusion matrix (counts)"))
     threshold = values.max() / 2 if values.size else 0
     for i in range(k):
         for j in range(k):
@@ -267,3 +307,196 @@ def show_matrix(values, ax=None, cmap="RdBu_r", vmin=None, vmax=None, fmt="{:g}"
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+# --- text alternatives and the figure check --------------------------------------------------------
+def _plain(text):
+    """Mathtext to words for a screen reader: '$\\theta_1$' -> 'theta_1'."""
+    return re.sub(r"\s+", " ", re.sub(r"[$\\{}]", "", text or "")).strip()
+
+
+def _panels(fig):
+    """The figure's drawing panels: not colour bars (matplotlib labels those '<colorbar>'), nor the
+    empty, hidden cells at the end of a grid."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()
+            and (ax.axison or ax.has_data() or ax.texts)]
+
+
+def _suptitles(ax):
+    """The titles of the figure and sub-figures that hold ``ax``, outermost first."""
+    titles, holder = [], ax.get_figure(root=False)
+    while True:
+        if holder.get_suptitle().strip():
+            titles.insert(0, _plain(holder.get_suptitle()))
+        parent = holder.get_figure(root=False)
+        if parent is holder:
+            return titles
+        holder = parent
+
+
+def _titled(ax, panels):
+    """A panel has a title of its own, one of a (sub-)figure holding it, or is the twin
+    (``ax.twinx()``) of a panel that does: drawn in the same place, it shares that title."""
+    twins = [other for other in panels if other is not ax and other.get_position().bounds == ax.get_position().bounds]
+    return any(a.get_title().strip() or _suptitles(a) for a in [ax] + twins)
+
+
+def _shows_axis(ax, which):
+    """True when the x or y axis of a panel is drawn with ticks, so it needs a label to be read."""
+    if not ax.axison or ax.name == "polar":
+        return False
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    ticks = ax.get_xticks() if which == "x" else ax.get_yticks()
+    return axis.get_visible() and len(ticks) > 0
+
+
+def _aligned(ax, other, which):
+    """True when ``other`` sits in the same column (x) or row (y) of the layout as ``ax`` (a twin
+    drawn in the very same place is not: its other axis has a scale of its own)."""
+    (x0, y0, w, h), (x1, y1, w1, h1) = ax.get_position().bounds, other.get_position().bounds
+    if np.allclose((x0, y0, w, h), (x1, y1, w1, h1), atol=1e-3):
+        return False
+    return np.allclose((x0, w), (x1, w1), atol=1e-3) if which == "x" else np.allclose((y0, h), (y1, h1), atol=1e-3)
+
+
+def _label(ax, which, panels):
+    """The panel's own axis label, one on a panel it shares that axis with or that sits in its
+    column (x) or row (y) (the usual layout labels only the outer panels: ``sharex=True``,
+    ``label_outer``), or the figure's ``supxlabel``/``supylabel``."""
+    get = (lambda a: a.get_xlabel()) if which == "x" else (lambda a: a.get_ylabel())
+    common = ax.figure.get_supxlabel() if which == "x" else ax.figure.get_supylabel()
+    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    mates = [a for a in panels if a is not ax and (a in shared.get_siblings(ax) or _aligned(ax, a, which))]
+    for other in [ax] + mates:
+        if get(other).strip():
+            return _plain(get(other))
+    return _plain(common)
+
+
+def describe_figure(fig):
+    """A text alternative for ``fig``: its title, then each panel's title, axis labels and legend.
+
+    Grids of images (panels drawn with the axes off) are summed up in one sentence.
+    """
+    panels = _panels(fig)
+    parts = []
+    title = _plain(fig.get_suptitle())
+    if title:
+        parts.append(f"{title}.")
+    for inner in dict.fromkeys(t for ax in panels for t in _suptitles(ax) if t != title):  # sub-figures'
+        parts.append(f"{inner}.")
+    images = [ax for ax in panels if not ax.axison and ax.images]
+    if images:
+        names = [_plain(ax.get_title()) for ax in images if ax.get_title().strip()]
+        shown = ", ".join(names[:12]) + (" and more" if len(names) > 12 else "")
+        parts.append(f"{len(images)} image{'s' if len(images) > 1 else ''}" + (f" titled {shown}." if names else "."))
+    charts = [ax for ax in panels if ax not in images]
+    for i, ax in enumerate(charts):
+        bits = []
+        if ax.get_title().strip():
+            bits.append(_plain(ax.get_title()))
+        for which in ("x", "y"):
+            label = _label(ax, which, panels)
+            if label:
+                bits.append(f"{which} axis: {label}")
+        if not ax.axison and ax.texts:  # a diagram drawn in text boxes (plot_graph): what the boxes say
+            words = [_plain(t.get_text()) for t in ax.texts if t.get_text().strip()]
+            bits.append("labels: " + ", ".join(words[:12]) + (" and more" if len(words) > 12 else ""))
+        legend = ax.get_legend()
+        if legend is not None:
+            entries = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text().strip()]
+            if entries:
+                bits.append("legend: " + ", ".join(entries))
+        prefix = f"Panel {i + 1} of {len(charts)}: " if len(charts) > 1 else ""
+        parts.append(prefix + ("; ".join(bits) if bits else "a plot with no title or labels") + ".")
+    scales = [_plain(c.get_ylabel() or c.get_xlabel()) for c in fig.axes if c.get_label() == "<colorbar>"]
+    if scales:
+        named = [s for s in scales if s]
+        parts.append(f"Colour scale: {', '.join(named)}." if named else "With a colour scale.")
+    return " ".join(parts) or "An empty figure."
+
+
+def figure_problems(fig):
+    """What a reader needs and ``fig`` lacks: [] when it has a title and every drawn axis is labelled.
+
+    A title is the figure's suptitle, or over each panel a title of its own or of the sub-figure
+    holding it (a ``twinx`` panel shares its host's); a drawn axis (ticks shown) needs a label of its
+    own or on a panel that shares it. Colour bars and image grids with the axes off need no axis
+    labels.
+    """
+    panels = _panels(fig)
+    problems = []
+    untitled = [i + 1 for i, ax in enumerate(panels) if not _titled(ax, panels)]
+    if untitled:
+        if len(untitled) == len(panels):
+            problems.append("no title" if len(panels) == 1 else f"no title (no suptitle, and none of its {len(panels)} panels has one)")
+        elif len(untitled) <= 6:
+            problems.append(f"no suptitle, and panel(s) {untitled} have no title")
+        else:
+            problems.append(f"no suptitle, and {len(untitled)} of its {len(panels)} panels have no title")
+    for i, ax in enumerate(panels):
+        name = "" if len(panels) == 1 else f"panel {i + 1}: "
+        for which in ("x", "y"):
+            if _shows_axis(ax, which) and not _label(ax, which, panels):
+                problems.append(f"{name}no {which}-axis label")
+    return problems
+
+
+_ALT_MARK = "_nnlib_alt_text"
+
+
+def _with_alt_text(print_figure):
+    """Wrap IPython's figure printer so it returns ``(data, {"alt": ..., ...})`` (IPython's formatters
+    may return such a pair; the metadata lands in the output beside the image)."""
+
+    def printer(fig):
+        data = print_figure(fig)
+        if data is None:
+            return None
+        data, metadata = data if isinstance(data, tuple) else (data, {})
+        metadata = dict(metadata or {}, alt=describe_figure(fig))
+        problems = figure_problems(fig)
+        if problems:
+            metadata["nnlib_figure_problems"] = problems
+        return data, metadata
+
+    setattr(printer, _ALT_MARK, True)
+    return printer
+
+
+def _wrap_figure_formatters(shell):
+    from matplotlib.figure import Figure
+
+    for mime in ("image/png", "image/svg+xml", "image/jpeg"):
+        formatter = shell.display_formatter.formatters.get(mime)
+        if formatter is None:
+            continue
+        try:
+            current = formatter.lookup_by_type(Figure)
+        except KeyError:
+            continue
+        if not getattr(current, _ALT_MARK, False):
+            formatter.for_type(Figure, _with_alt_text(current))
+
+
+def install_figure_alt_text(shell=None):
+    """Give every figure shown in this IPython kernel a text alternative (see the module docstring).
+
+    The inline backend registers its figure formatters when it is first loaded (and again after
+    ``%matplotlib inline``), so they are wrapped now and re-checked before each cell runs.
+    Returns True if installed, False outside IPython.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    backend = matplotlib.rcParams._get("backend")
+    if isinstance(backend, str) and "inline" in backend:
+        # Loading the inline backend registers its formatters; wrapping them before would be undone.
+        import matplotlib_inline.backend_inline  # noqa: F401
+    _wrap_figure_formatters(shell)
+    if not getattr(shell, _ALT_MARK, False):
+        shell.events.register("pre_run_cell", lambda *args: _wrap_figure_formatters(shell))
+        setattr(shell, _ALT_MARK, True)
+    return True

@@ -10,10 +10,13 @@ this module only draws.
     from nnlib.widgets import neuron_playground
     neuron_playground(X, y)          # sliders for w1, w2, b in JupyterLab; a figure elsewhere
 """
+import os
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+import nnlib.plot  # noqa: F401  (the course's colour-blind-safe style)
 
 __all__ = [
     "Slider",
@@ -74,7 +77,13 @@ class Slider:
 
 
 def has_live_frontend() -> bool:
-    """True inside a Jupyter kernel (an IPython ZMQ shell) where ipywidgets can be imported."""
+    """True inside a Jupyter kernel (an IPython ZMQ shell) where ipywidgets can be imported.
+
+    The environment variable ``NNLIB_WIDGETS=static`` says no: a kernel run by a program with no
+    widget front end (the book build) gets the static figures, which it can keep.
+    """
+    if os.environ.get("NNLIB_WIDGETS", "").lower() == "static":
+        return False
     try:
         import ipywidgets  # noqa: F401
     except ImportError:
@@ -232,7 +241,7 @@ def draw_activation(name="sigmoid", z_max=6.0, threshold=0.05):
     ax.plot(z, slope, "--", lw=2, label=f"{name}'(z) (from backward)")
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
-    ax.set(xlabel="z", xlim=(-z_max, z_max),
+    ax.set(xlabel="z", ylabel=f"{name}(z) and its slope", xlim=(-z_max, z_max),
            title=f"{name}: {flat.mean():.0%} of [-{z_max:g}, {z_max:g}] passes almost no gradient")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

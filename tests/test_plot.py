@@ -131,3 +131,150 @@ def test_show_matrix_default_range_is_symmetric_around_zero():
     ax = plot.show_matrix(np.array([[0.0, 2.0]]), fmt="{:.1f}")
     assert ax.images[0].get_clim() == (-2.0, 2.0)
     assert [t.get_text() for t in ax.texts] == ["0.0", "2.0"]
+
+
+# --- style, text alternatives and the figure check -------------------------------------------------
+def test_importing_nnlib_plot_sets_the_colour_blind_safe_cycle():
+    plt.rcdefaults()
+    plot.use_style()
+    colors = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
+    assert colors == list(plot.COLORBLIND_COLORS) and len(set(colors)) == len(colors)
+    _, ax = plt.subplots()
+    assert ax.plot([0, 1])[0].get_color() == plot.COLORBLIND_COLORS[0]
+
+
+def _labelled_figure():
+    fig, (left, right) = plt.subplots(1, 2, sharey=True)
+    left.plot([0, 1], label="train")
+    left.plot([1, 0], label="val")
+    left.legend()
+    left.set(title="Loss", xlabel="epoch", ylabel="$\\mathcal{L}$")
+    image = right.imshow(np.eye(3))
+    right.set(title="Weights", xlabel="input $x_j$")
+    fig.colorbar(image, ax=right, label="weight")
+    return fig
+
+
+def test_describe_figure_reads_titles_labels_legend_and_colour_scale():
+    text = plot.describe_figure(_labelled_figure())
+    assert text.startswith("Panel 1 of 2: Loss; x axis: epoch; y axis: mathcalL; legend: train, val.")
+    assert "Panel 2 of 2: Weights; x axis: input x_j; y axis: mathcalL." in text   # shared y label
+    assert text.endswith("Colour scale: weight.")
+
+
+def test_describe_figure_sums_up_an_image_grid():
+    fig = plot.show_images(np.zeros((15, 4, 4)), labels=np.arange(15))
+    fig.suptitle("Digits")
+    assert plot.describe_figure(fig) == (
+        "Digits. 15 images titled 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and more.")
+
+
+def test_figure_problems_accepts_a_labelled_figure_and_an_image_grid():
+    assert plot.figure_problems(_labelled_figure()) == []
+    grid = plot.show_images(np.zeros((3, 4, 4)))
+    assert plot.figure_problems(grid) == ["no title (no suptitle, and none of its 3 panels has one)"]
+    grid.suptitle("three images")
+    assert plot.figure_problems(grid) == []
+
+
+def test_figure_problems_names_what_is_missing():
+    _, ax = plt.subplots()
+    ax.plot([0, 1])
+    assert plot.figure_problems(ax.figure) == ["no title", "no x-axis label", "no y-axis label"]
+    fig, axes = plt.subplots(1, 2)
+    axes[0].set(title="a", xlabel="x", ylabel="y")
+    axes[1].set(xlabel="x", ylabel="y")
+    assert plot.figure_problems(fig) == ["no suptitle, and panel(s) [2] have no title"]
+    axes[1].set_yticks([])   # an axis drawn without ticks needs no label
+    axes[1].set_ylabel("")
+    fig.suptitle("both")
+    assert plot.figure_problems(fig) == []
+
+
+class _Shell:
+    """The two parts of an IPython shell that install_figure_alt_text uses."""
+
+    def __init__(self):
+        from IPython.core.events import EventManager, available_events
+        from IPython.core.formatters import DisplayFormatter
+
+        self.display_formatter = DisplayFormatter()
+        self.events = EventManager(self, available_events)
+
+
+def test_install_figure_alt_text_puts_alt_and_problems_in_the_png_metadata():
+    from matplotlib.figure import Figure
+
+    shell = _Shell()
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda fig: b"\x89PNG fake")   # as the inline backend registers it
+    assert plot.install_figure_alt_text(shell) is True
+    _, ax = plt.subplots()
+    ax.set(title="A line", xlabel="x")
+    data, metadata = shell.display_formatter.format(ax.figure)
+    assert data["image/png"] == b"\x89PNG fake"
+    assert metadata["image/png"] == {"alt": "A line; x axis: x.", "nnlib_figure_problems": ["no y-axis label"]}
+    # `%matplotlib inline` registers the plain printer again: the next cell wraps it again, once.
+    png.for_type(Figure, lambda fig: b"\x89PNG again")
+    shell.events.trigger("pre_run_cell", None)
+    shell.events.trigger("pre_run_cell", None)
+    data, metadata = shell.display_formatter.format(ax.figure)
+    assert data["image/png"] == b"\x89PNG again" and metadata["image/png"]["alt"] == "A line; x axis: x."
+
+
+def test_install_figure_alt_text_outside_ipython_does_nothing():
+    assert plot.install_figure_alt_text() is False
+
+
+def test_the_library_figures_have_titles_and_labelled_axes():
+    h = History(train_loss=[1.0, 0.5], val_loss=[1.1, 0.6], lr=[0.1] * 2, best_epoch=1)
+    h.metrics = {"train_accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    figures = {
+        "plot_history": plot.plot_history(h),
+        "show_images": plot.show_images(np.zeros((4, 3, 3)), labels=[0, 1, 2, 3], title="four digits"),
+        "plot_confusion_matrix": plot.plot_confusion_matrix(np.eye(3, dtype=int)).figure,
+    }
+    assert {name: plot.figure_problems(fig) for name, fig in figures.items()} == {name: [] for name in figures}
+    assert plot.plot_confusion_matrix(np.eye(2), normalize=True).get_title().startswith("confusion matrix, each row")
+
+
+def test_describe_figure_reads_the_boxes_of_a_graph():
+    ax = plot.plot_graph({"x": (0, 0, "x"), "z": (1, 0, "$z = Wx$")}, [("x", "z")])
+    ax.set_title("forward pass")
+    assert plot.describe_figure(ax.figure) == "forward pass; labels: x, z = Wx."
+    assert plot.figure_problems(ax.figure) == []
+
+
+def test_a_twin_axis_and_a_sub_figure_share_the_title_over_them():
+    fig, ax = plt.subplots()
+    ax.set(title="loss and accuracy", xlabel="epoch", ylabel="loss")
+    twin = ax.twinx()
+    twin.set_ylabel("accuracy")
+    assert plot.figure_problems(fig) == []
+    twin.set_ylabel("")
+    assert plot.figure_problems(fig) == ["panel 2: no y-axis label"]
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    left.subplots().set(title="curve", xlabel="x", ylabel="y")
+    for ax in right.subplots(1, 2):
+        ax.imshow(np.eye(2))
+        ax.set_axis_off()
+    assert plot.figure_problems(fig) == ["no suptitle, and panel(s) [2, 3] have no title"]
+    right.suptitle("two images")
+    assert plot.figure_problems(fig) == []
+    assert plot.describe_figure(fig) == "two images. 2 images. curve; x axis: x; y axis: y."
+
+
+def test_a_row_of_panels_may_label_its_y_axis_once_and_a_column_its_x_axis_once():
+    fig, axes = plt.subplots(2, 3)
+    for ax in axes.ravel():
+        ax.imshow(np.eye(3))
+        ax.set_title("a map")
+    axes[0, 0].set_ylabel("row")
+    axes[1, 0].set_ylabel("row")
+    for ax in axes[1]:
+        ax.set_xlabel("column")
+    assert plot.figure_problems(fig) == []
+    axes[1, 0].set_ylabel("")
+    assert plot.figure_problems(fig) == ["panel 4: no y-axis label", "panel 5: no y-axis label",
+                                         "panel 6: no y-axis label"]

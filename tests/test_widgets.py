@@ -191,3 +191,19 @@ def test_learning_rate_explorer_live_has_a_log_learning_rate_slider():
 def test_learning_rate_explorer_rejects_an_unknown_optimizer():
     with pytest.raises(ValueError, match="unknown optimizer 'Lion'"):
         widgets.learning_rate_explorer(quadratic, quadratic_grad, (1.0, 1.0), optimizer="Lion")
+
+
+def test_playground_figures_have_titles_and_labelled_axes():
+    from nnlib.plot import figure_problems
+
+    figures = [widgets.neuron_playground(X, Y_AND, live=False), widgets.activation_explorer("tanh", live=False),
+               widgets.learning_rate_explorer(quadratic, quadratic_grad, (1.5, 1.0), live=False)]
+    assert [figure_problems(fig) for fig in figures] == [[], [], []]
+
+
+def test_nnlib_widgets_static_in_a_kernel_when_the_book_asks(monkeypatch):
+    monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
+    assert widgets.has_live_frontend() is True
+    monkeypatch.setenv("NNLIB_WIDGETS", "static")   # as book/editions.py runs its kernels
+    assert widgets.has_live_frontend() is False
+    assert isinstance(widgets.neuron_playground(X, Y_AND), plt.Figure)
