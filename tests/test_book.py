@@ -7,7 +7,6 @@ alternative), its math typeset by the bundled MathJax, no error output, internal
 resolve, and no request leaving the machine.
 """
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,10 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "build" / "book"
 EXECUTED = ROOT / "build" / "executed"
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# The figure check (nnlib.plot.figure_problems) lists figures without a title or axis labels. The
-# notebooks are being fixed; until they are, the test reports them as an expected failure (xfail).
-# Set this to True once they are (or run with NNLIB_STRICT_FIGURES=1 to see it fail today).
-STRICT_FIGURE_CHECK = False or os.environ.get("NNLIB_STRICT_FIGURES") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +190,4 @@ def test_solutions_are_collapsed_and_revealed_on_click(book, page):
 def test_the_figure_check_lists_figures_without_title_or_axis_labels(book):
     report = json.loads((ROOT / "build" / "figure-check.json").read_text())
     lines = [f"{nb} cell {cell}: {'; '.join(problems)}" for nb, entries in report.items() for cell, problems in entries]
-    if lines and not STRICT_FIGURE_CHECK:
-        pytest.xfail(f"{len(lines)} figures lack a title or axis labels (strict once fixed):\n" + "\n".join(lines))
     assert lines == [], "figures without a title or axis labels:\n" + "\n".join(lines)
