@@ -9,6 +9,8 @@ import os
 import shutil
 from urllib.parse import urlsplit
 
+import pytest
+
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
@@ -26,6 +28,16 @@ def executable():
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=executable(), headless=True, args=ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (import this fixture into the module that uses it)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
 
 
 class Offline:

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from chromium import Offline, launch
+from chromium import Offline, browser  # noqa: F401 (browser is a fixture)
 
 pytestmark = pytest.mark.book
 
@@ -30,15 +30,6 @@ def book():
     if not (BOOK / "index.html").exists():
         subprocess.run([sys.executable, str(ROOT / "book" / "editions.py"), "book"], check=True, cwd=ROOT)
     return BOOK
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

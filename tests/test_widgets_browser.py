@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from chromium import Offline, launch
+from chromium import Offline, browser  # noqa: F401 (browser is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -78,15 +78,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def _figure(interact):
