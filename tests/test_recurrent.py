@@ -269,14 +269,15 @@ def test_same_seed_gives_identical_initial_weights_within_torchs_bound(kind):
 
 
 # --- backpropagation through time against finite differences and autograd -------------------------
-@pytest.mark.parametrize("kind", KINDS)
-def test_numpy_bptt_matches_finite_differences(kind):
-    N, T, C, H = 2, 3, 2, 3
-    x, h0, d_out, d_state = random_problem(kind, N, T, C, H, with_state=True, grad_on_state=True, seed=4)
-    m = getattr(nnp, kind)(C, H)
+def _assert_bptt_matches_finite_differences(kind, m, x, h0, d_out, d_state, dropout_seed=None, check_masks=False):
+    """Every gradient of ``m`` (input, initial state(s), parameters) against finite differences of
+    L = sum(out * d_out) + sum(state * d_state). ``dropout_seed`` re-seeds before each forward, so every
+    evaluation draws the same dropout masks."""
     pair = kind == "LSTM"
 
     def loss(_=None):
+        if dropout_seed is not None:
+            nnlib.manual_seed(dropout_seed)
         out, state = m(x, h0)
         total = (out * d_out).sum()
         for s, d in zip(state if pair else (state,), d_state if pair else (d_state,)):
@@ -284,6 +285,8 @@ def test_numpy_bptt_matches_finite_differences(kind):
         return total
 
     loss()
+    if check_masks:
+        assert any(mask is not None and (mask == 0).any() for mask in m._masks), "dropout dropped nothing"
     dx = m.backward(d_out, d_state)
     analytic = {"x": dx, "h0": m.grad_h0, **{n: p.grad for n, p in m.named_parameters()}}
     numeric = {"x": numerical_gradient(loss, x), "h0": numerical_gradient(loss, h0[0] if pair else h0)}
@@ -293,6 +296,13 @@ def test_numpy_bptt_matches_finite_differences(kind):
     numeric.update({n: numerical_gradient(loss, p.data) for n, p in m.named_parameters()})
     for name in analytic:
         assert relative_error(analytic[name], numeric[name]) < 1e-7, f"{kind}: gradient of {name}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_numpy_bptt_matches_finite_differences(kind):
+    N, T, C, H = 2, 3, 2, 3
+    x, h0, d_out, d_state = random_problem(kind, N, T, C, H, with_state=True, grad_on_state=True, seed=4)
+    _assert_bptt_matches_finite_differences(kind, getattr(nnp, kind)(C, H), x, h0, d_out, d_state)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -301,27 +311,7 @@ def test_numpy_stacked_bidirectional_bptt_with_dropout_matches_finite_difference
     x, h0, d_out, d_state = random_problem(kind, N, T, C, H, with_state=True, grad_on_state=True, seed=8,
                                            num_layers=L, bidirectional=True)
     m = getattr(nnp, kind)(C, H, num_layers=L, bidirectional=True, dropout=0.4)
-    pair = kind == "LSTM"
-
-    def loss(_=None):
-        nnlib.manual_seed(3)  # the same dropout masks at every evaluation
-        out, state = m(x, h0)
-        total = (out * d_out).sum()
-        for s, d in zip(state if pair else (state,), d_state if pair else (d_state,)):
-            total += (s * d).sum()
-        return total
-
-    loss()
-    assert any(mask is not None and (mask == 0).any() for mask in m._masks), "dropout dropped nothing"
-    dx = m.backward(d_out, d_state)
-    analytic = {"x": dx, "h0": m.grad_h0, **{n: p.grad for n, p in m.named_parameters()}}
-    numeric = {"x": numerical_gradient(loss, x), "h0": numerical_gradient(loss, h0[0] if pair else h0)}
-    if pair:
-        analytic["c0"] = m.grad_c0
-        numeric["c0"] = numerical_gradient(loss, h0[1])
-    numeric.update({n: numerical_gradient(loss, p.data) for n, p in m.named_parameters()})
-    for name in analytic:
-        assert relative_error(analytic[name], numeric[name]) < 1e-7, f"{kind}: gradient of {name}"
+    _assert_bptt_matches_finite_differences(kind, m, x, h0, d_out, d_state, dropout_seed=3, check_masks=True)
 
 
 @pytest.mark.parametrize("nn", BACKENDS, ids=["numpy", "torch"])

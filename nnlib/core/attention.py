@@ -283,8 +283,6 @@ class MultiheadAttention(Module):
         of Q = query W_q^T + b_q, dW_q = dQ^T query, db_q = sum of dQ over N and L, dquery = dQ W_q (and
         likewise for K and V). A gradient of the head-averaged weights reaches each head divided by H.
         """
-        if not hasattr(self, "_heads"):
-            raise RuntimeError(f"{describe(self)}.backward called before forward")
         query, key, value = self._inputs
         q, k, v, weights = self._heads
         if tuple(d_output.shape) != tuple(query.shape):

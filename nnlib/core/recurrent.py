@@ -409,8 +409,6 @@ class _Layer(_Recurrent):
         d_out: (N, T, D*H); final_grads: {name: (L*D, N, H) or None}. Returns dx (N, T, C) and sets
         ``grad_h0`` (and ``grad_c0``), (L*D, N, H).
         """
-        if getattr(self, "_runs", None) is None:
-            raise RuntimeError(f"{describe(self)}.backward called before forward")
         D, H = self._directions, self.hidden_size
         T, N = len(self._runs[0].caches), self._runs[0].h_prev.shape[1]
         expected = {"d_out": (d_out, (N, T, D * H)),

@@ -5,7 +5,7 @@ from numbers import Real
 
 import numpy as np
 
-from nnlib.exercises.checks import ExerciseError
+from nnlib.exercises.checks import ExerciseError, expect_close
 
 
 @contextmanager
@@ -37,6 +37,4 @@ def expect_number(answer, target, what, *, atol, hint="") -> None:
         raise ExerciseError(f"{what}: expected one number, got {answer!r}.")
     if not np.isfinite(answer):
         raise ExerciseError(f"{what}: expected a finite number, got {answer}.")
-    if abs(answer - target) > atol:
-        side = "large" if answer > target else "small"
-        raise ExerciseError(f"{what} = {answer:g} is too {side}." + (f" Hint: {hint}" if hint else ""))
+    expect_close(answer, target, what, atol=atol, rtol=0, hint=hint)  # says too large / too small, never the target
